@@ -1,0 +1,269 @@
+"""Report charts: matplotlib drawn server-side as inline SVG, one consistent style.
+
+Every chart comes back with a text alternative and the table of numbers it was drawn from, so a
+screen-reader user, a printed report and a spreadsheet export all get the same facts. Plot
+functions follow the usual habit: ``ax=None`` draws on a new figure, the Agg backend is used,
+and figures are always closed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+BLUE = "#1d70b8"
+DARK_BLUE = "#003078"
+GREY = "#505a5f"
+LIGHT_GREY = "#b1b4b6"
+ORANGE = "#d4351c"
+SERIES = (BLUE, "#f47738", "#00703c", "#4c2c92", GREY)
+
+STYLE = {
+    "font.family": "sans-serif",
+    "font.size": 10,
+    "axes.edgecolor": GREY,
+    "axes.labelcolor": "#0b0c0c",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e5e6e7",
+    "grid.linewidth": 0.8,
+    "xtick.color": "#0b0c0c",
+    "ytick.color": "#0b0c0c",
+    "legend.frameon": False,
+    # Text stays text in the SVG (selectable, smaller) and ids are stable between runs.
+    "svg.fonttype": "none",
+    "svg.hashsalt": "closing-the-loop",
+}
+
+FIGSIZE = (7.0, 3.4)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A drawn chart: its SVG markup, a text alternative, and the data behind it."""
+
+    key: str
+    title: str
+    svg: str
+    alt_text: str
+    table: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "svg", _scope_ids(self.svg, self.key))
+
+
+def _scope_ids(svg: str, prefix: str) -> str:
+    """Make the SVG's element ids unique on a page that shows several charts: matplotlib numbers
+    them from 1 in every figure, and duplicate ids break references and accessibility checks."""
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    if not ids:
+        return svg
+
+    def rename(match: re.Match) -> str:
+        name = match.group(2)
+        return f"{match.group(1)}{prefix}-{name}{match.group(3)}" if name in ids else match.group(0)
+
+    return re.sub(r'(\bid="|url\(#|href="#)([^")]+)([")])', rename, svg)
+
+
+def _style_to_attributes(svg: str) -> str:
+    """Turn matplotlib's inline ``style="fill: …"`` into SVG presentation attributes.
+
+    The service's content security policy has no 'unsafe-inline' for styles, so browsers ignore
+    style attributes and draw every shape black; presentation attributes are not styles and are
+    always honoured. The one ``<style>`` element (default line joins) is dropped for the same reason.
+    """
+
+    def convert(match: re.Match) -> str:
+        attributes = []
+        for declaration in match.group(1).split(";"):
+            name, _, value = declaration.partition(":")
+            name, value = name.strip(), value.strip().replace('"', "'")
+            if name and value:
+                attributes.append(f'{name}="{value}"')
+        return " ".join(attributes)
+
+    svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
+    return re.sub(r'style="([^"]*)"', convert, svg)
+
+
+def _svg(fig) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    start = text.find("<svg")
+    # Inline SVG needs no XML prolog or DOCTYPE; role and aria-hidden are set by the template.
+    return _style_to_attributes(text[start:] if start >= 0 else text)
+
+
+def _fmt(value, decimals: int = 1) -> str:
+    number = pd.to_numeric(value, errors="coerce")  # suppressed cells ("c") read as missing
+    return "no estimate" if pd.isna(number) else f"{number:.{decimals}f}"
+
+
+def event_study_chart(
+    effects: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str = "months",
+    title: str = "",
+    ax=None,
+    key: str = "event_study",
+) -> Chart:
+    """Effect by time since training, with 95% intervals; a dashed line marks training.
+
+    ``effects`` has columns ``event_time``, ``att``, ``ci_low``, ``ci_high``.
+    """
+    data = effects.sort_values("event_time").reset_index(drop=True)
+    with plt.rc_context(STYLE):
+        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=FIGSIZE)
+        x = data["event_time"].to_numpy(dtype=float)
+        y = data["att"].to_numpy(dtype=float)
+        low, high = data["ci_low"].to_numpy(dtype=float), data["ci_high"].to_numpy(dtype=float)
+        pre = x < 0
+        ax.axhline(0, color=GREY, linewidth=1)
+        ax.axvline(-0.5, color=GREY, linewidth=1, linestyle="--")
+        ax.fill_between(x, low, high, color=BLUE, alpha=0.15, linewidth=0, label="95% confidence interval")
+        ax.plot(x[pre], y[pre], marker="o", color=GREY, linewidth=1.5, label="Before training (checks)")
+        ax.plot(x[~pre], y[~pre], marker="o", color=BLUE, linewidth=2, label="After training")
+        ax.set_xlabel(f"{unit.capitalize()} since training")
+        ax.set_ylabel(f"Change in {outcome}")
+        ax.legend(loc="upper left", fontsize=9)
+        if title:
+            ax.set_title(title, loc="left", fontsize=11)
+        svg = _svg(fig)
+    after = data[data["event_time"] >= 0]
+    before = data[data["event_time"] < 0]
+    parts = [f"Line chart of the estimated change in {outcome} by {unit} since training"]
+    if len(data):
+        parts.append(f"from {int(data['event_time'].min())} to {int(data['event_time'].max())} {unit}")
+    text = ", ".join(parts) + "."
+    if len(before):
+        text += (
+            f" Before training the estimates range from {_fmt(before['att'].min())} to "
+            f"{_fmt(before['att'].max())}, a check that trained and comparison staff were on similar paths."
+        )
+    if len(after):
+        peak = after.loc[after["att"].idxmax()]
+        text += (
+            f" After training they range from {_fmt(after['att'].min())} to {_fmt(after['att'].max())},"
+            f" highest at {int(peak['event_time'])} {unit} ({_fmt(peak['att'])})."
+        )
+    return Chart(key, title or f"Change in {outcome} by time since training", svg, text, data)
+
+
+def phase_chart(
+    means: pd.DataFrame, *, measure: str = "score", title: str = "", ax=None, key: str = "phases"
+) -> Chart:
+    """Mean score per scale at each phase (pre, post, follow-up), one line per scale.
+
+    ``means`` has columns ``scale``, ``phase``, ``mean`` and optionally ``n``; phases are drawn in
+    the order they first appear. Missing or suppressed means are left as gaps.
+    """
+    phases = list(dict.fromkeys(means["phase"]))
+    with plt.rc_context(STYLE):
+        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=FIGSIZE)
+        for i, (scale, rows) in enumerate(means.groupby("scale", sort=False)):
+            values = rows.set_index("phase").reindex(phases)["mean"]
+            y = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            ax.plot(
+                range(len(phases)),
+                y,
+                marker="o",
+                linewidth=2,
+                color=SERIES[i % len(SERIES)],
+                label=str(scale),
+            )
+        ax.set_xticks(range(len(phases)), phases)
+        ax.set_ylabel(measure)
+        ax.legend(loc="best", fontsize=9)
+        if title:
+            ax.set_title(title, loc="left", fontsize=11)
+        svg = _svg(fig)
+    sentences = []
+    for scale, rows in means.groupby("scale", sort=False):
+        values = pd.to_numeric(rows["mean"], errors="coerce")
+        shown = [f"{p} {_fmt(v)}" for p, v in zip(rows["phase"], values, strict=True) if not np.isnan(v)]
+        sentences.append(f"{scale}: {', '.join(shown) if shown else 'no figures that can be shown'}")
+    text = f"Line chart of mean {measure} at each stage. " + "; ".join(sentences) + "."
+    return Chart(key, title or f"Mean {measure} by stage", svg, text, means.reset_index(drop=True))
+
+
+def interval_chart(
+    estimates: pd.DataFrame,
+    *,
+    label: str = "label",
+    measure: str = "effect",
+    title: str = "",
+    ax=None,
+    key: str = "intervals",
+) -> Chart:
+    """Horizontal estimates with 95% intervals (per-criterion effects, course comparison).
+
+    ``estimates`` has columns ``label`` (or the name given), ``estimate``, ``ci_low``, ``ci_high``.
+    """
+    data = estimates.reset_index(drop=True)
+    with plt.rc_context(STYLE):
+        height = max(2.2, 0.38 * len(data) + 1.0)
+        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(FIGSIZE[0], height))
+        y = np.arange(len(data))[::-1]
+        est = pd.to_numeric(data["estimate"], errors="coerce").to_numpy(dtype=float)
+        low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
+        high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
+        ax.axvline(0, color=GREY, linewidth=1)
+        ax.hlines(y, low, high, color=BLUE, linewidth=2)
+        ax.plot(est, y, "o", color=DARK_BLUE)
+        ax.set_yticks(y, [str(v) for v in data[label]])
+        ax.set_xlabel(measure)
+        ax.grid(axis="y", visible=False)
+        if title:
+            ax.set_title(title, loc="left", fontsize=11)
+        svg = _svg(fig)
+    rows = [
+        f"{row[label]} {_fmt(row['estimate'])} (95% CI {_fmt(row['ci_low'])} to {_fmt(row['ci_high'])})"
+        for _, row in data.iterrows()
+    ]
+    text = f"Chart of {measure} with 95% confidence intervals: " + "; ".join(rows) + "."
+    return Chart(key, title or measure.capitalize(), svg, text, data)
+
+
+def before_after_chart(shares: pd.DataFrame, *, title: str = "", ax=None, key: str = "before_after") -> Chart:
+    """Paired bars of percentages before and after training.
+
+    ``shares`` has columns ``measure``, ``before`` and ``after`` (percentages; NaN for suppressed).
+    """
+    data = shares.reset_index(drop=True)
+    with plt.rc_context(STYLE):
+        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=FIGSIZE)
+        x = np.arange(len(data))
+        before = pd.to_numeric(data["before"], errors="coerce").to_numpy(dtype=float)
+        after = pd.to_numeric(data["after"], errors="coerce").to_numpy(dtype=float)
+        ax.bar(x - 0.2, np.nan_to_num(before), width=0.4, color=LIGHT_GREY, label="Before training")
+        ax.bar(x + 0.2, np.nan_to_num(after), width=0.4, color=BLUE, label="After training")
+        ax.set_xticks(x, [str(m) for m in data["measure"]])
+        ax.set_ylabel("Per cent of referrals")
+        ax.legend(loc="best", fontsize=9)
+        if title:
+            ax.set_title(title, loc="left", fontsize=11)
+        svg = _svg(fig)
+
+    def percent(value) -> str:
+        text = _fmt(value)
+        return "not shown" if text == "no estimate" else f"{text}%"
+
+    rows = [
+        f"{row['measure']}: {percent(row['before'])} before, {percent(row['after'])} after"
+        for _, row in data.iterrows()
+    ]
+    return Chart(key, title or "Before and after training", svg, "Bar chart. " + "; ".join(rows) + ".", data)

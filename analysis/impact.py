@@ -1,0 +1,1026 @@
+"""The impact report, assembled from data frames: one section per evaluation level.
+
+Pure pandas and statistics, no Django: ``analysis/frames.py`` builds the frames from the database,
+this module turns them into sections (a verdict, charts, tables, notes) and
+``analysis/rendering.py`` turns sections into HTML, PDF, CSV, XLSX and JSON.
+
+Every table that describes people passes through small-number suppression before it leaves this
+module: a figure about fewer than five people is "c". No section ever lists individuals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.charts import Chart, before_after_chart, event_study_chart, interval_chart, phase_chart
+from analysis.stats.agreement import cohen_kappa, krippendorff_alpha
+from analysis.stats.did import staggered_did
+from analysis.stats.errors import AnalysisInputError
+from analysis.stats.mixed import mixed_model_check
+from analysis.stats.multiplicity import holm
+from analysis.stats.paired import paired_change
+from analysis.stats.power import further_observations_for_se, two_group_mde
+from analysis.stats.reliability import cronbach_alpha
+from analysis.stats.verdicts import verdict
+from analysis.suppression import MIN_CELL, SUPPRESSED, suppress
+
+# Audits are irregular, and the staggered DiD compares each person with themselves in the period
+# before training, so audits are binned to quarters: fine enough to show build-up and fade,
+# coarse enough that most people have an audit in most periods.
+PERIOD_MONTHS = 3
+# A change in referral quality smaller than this many points on the 0-100 audit score is not
+# worth acting on; used for "how many more audits would detect it".
+REFERRAL_QUALITY_CHANGE_OF_INTEREST = 5.0
+# The mixed model is a sensitivity check, not the headline, so it must not make the report slow:
+# above this many audits (or without convergence in these iterations) it falls back to a
+# cluster-robust regression and says so.
+MIXED_MODEL_MAX_AUDITS = 1500
+MIXED_MODEL_MAX_ITERATIONS = 40
+# (construct, name, outcome wording, unit, maximum score for Hake's gain, smallest change worth
+# acting on). The last is used to say how many more people would be needed to detect a change.
+LEARNING_CONSTRUCTS = (
+    ("knowledge", "Knowledge", "knowledge scores", "percentage points", 100.0, 5.0),
+    ("confidence", "Confidence", "self-rated confidence (0 to 10)", "points", None, 0.5),
+    ("attitudes", "Attitudes", "attitude scores (1 to 5)", "points", None, 0.25),
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    frame: pd.DataFrame
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    level: str
+    title: str
+    verdict: str
+    direction: str = ""
+    charts: tuple[Chart, ...] = ()
+    tables: tuple[Table, ...] = ()
+    notes: tuple[str, ...] = ()
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImpactFrames:
+    """What the report reads. Dates are ``datetime.date``; ids are integers.
+
+    - scores: person, session, course, phase (pre/post/follow_up), offset_days, construct, scale, score
+    - item_scores: response, construct, item, value (item score after reverse coding), phase
+    - invitations: phase, offset_days, invited, answered
+    - audits: audit, referral, staff, team, auditor, made_on, score, is_second
+    - criteria: audit, criterion, label, grade
+    - training: staff, course, first_trained (first attended session of that course)
+    - referrals: referral, staff, made_on, outcome_group (accepted, nfa, other, pending), is_rereferral
+    - courses: course, title, delivery_mode
+    """
+
+    scores: pd.DataFrame
+    item_scores: pd.DataFrame
+    invitations: pd.DataFrame
+    audits: pd.DataFrame
+    criteria: pd.DataFrame
+    training: pd.DataFrame
+    referrals: pd.DataFrame
+    courses: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ImpactReport:
+    title: str
+    scope: str
+    generated_at: dt.datetime
+    sections: tuple[Section, ...]
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+    def tables(self) -> dict[str, Table]:
+        """Every table, including the data behind each chart, by key (for CSV and XLSX export)."""
+        found: dict[str, Table] = {}
+        for section in self.sections:
+            for table in section.tables:
+                found[table.key] = table
+            for chart in section.charts:
+                found.setdefault(chart.key, Table(chart.key, chart.title, chart.table))
+        return found
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _finite(x: Any) -> float | None:
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _mean_ci(values: pd.Series) -> tuple[float, float, float]:
+    values = values.dropna().astype(float)
+    n = len(values)
+    mean = float(values.mean()) if n else math.nan
+    if n < 2:
+        return mean, math.nan, math.nan
+    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def _phase_label(phase: str, offset_days: int) -> str:
+    if phase == "pre":
+        return "Before"
+    if phase == "post":
+        return "Just after"
+    if offset_days % 7 == 0 and offset_days < 70:
+        return f"{offset_days // 7} weeks on"
+    return f"{round(offset_days / 30.4)} months on"
+
+
+def _phase_order(frame: pd.DataFrame) -> list[tuple[str, int]]:
+    rank = {"pre": 0, "post": 1, "follow_up": 2}
+    pairs = frame[["phase", "offset_days"]].drop_duplicates().itertuples(index=False)
+    return sorted(((p, int(o)) for p, o in pairs), key=lambda po: (rank.get(po[0], 3), po[1]))
+
+
+def _too_few(title: str, key: str, level: str, what: str, n: int) -> Section:
+    shown = SUPPRESSED if 0 < n < MIN_CELL else str(n)
+    return Section(
+        key=key,
+        level=level,
+        title=title,
+        verdict=f"Not enough {what} yet to report ({shown} so far; at least {MIN_CELL} are needed).",
+        direction="not_enough_data",
+    )
+
+
+def _quarter_index(dates: pd.Series, origin: dt.date) -> pd.Series:
+    """Period number of each date, counting quarters from ``origin`` (the first period is 1)."""
+    d = pd.to_datetime(dates)
+    months = (d.dt.year - origin.year) * 12 + (d.dt.month - origin.month)
+    return (months // PERIOD_MONTHS + 1).astype("Int64")
+
+
+# --- level 1 ------------------------------------------------------------------------------------
+
+
+def reaction_section(frames: ImpactFrames) -> Section:
+    title = "Level 1: reaction and intention to apply"
+    post = frames.scores[
+        (frames.scores["phase"] == "post") & frames.scores["construct"].isin(["reaction", "intention"])
+    ]
+    people = post[["person", "session"]].drop_duplicates()
+    if len(people) < MIN_CELL:
+        return _too_few(title, "reaction", "1", "answers after training", len(people))
+    rows = []
+    figures: dict[str, Any] = {}
+    for construct, label in (("reaction", "Relevance and quality"), ("intention", "Intention to apply")):
+        values = post.loc[post["construct"] == construct, "score"].dropna()
+        mean, low, high = _mean_ci(values)
+        rows.append(
+            {
+                "measure": label,
+                "n": len(values),
+                "mean": round(mean, 2),
+                "ci_low": round(low, 2),
+                "ci_high": round(high, 2),
+            }
+        )
+        figures[construct] = {"n": len(values), "mean": _finite(mean)}
+    intention = post.loc[post["construct"] == "intention", "score"].dropna()
+    # "Scrap learning": the share who do not intend to use what they learnt (below the scale midpoint).
+    scrap = float((intention < 3).mean() * 100) if len(intention) else math.nan
+    figures["scrap_learning_percent"] = _finite(scrap)
+    table = suppress(pd.DataFrame(rows))
+    reaction = figures["reaction"]["mean"]
+    if len(intention) >= MIN_CELL and reaction is not None:
+        text = (
+            f"Staff rated the training {reaction:.1f} out of 5 for relevance and quality, and "
+            f"{100 - scrap:.0f}% intend to apply it ({scrap:.0f}% scrap learning; {len(people)} "
+            "people answered)."
+        )
+    else:
+        text = (
+            f"Staff rated the training {reaction:.1f} out of 5 for relevance and quality "
+            f"({len(people)} people answered)."
+        )
+    return Section(
+        "reaction",
+        "1",
+        title,
+        text,
+        "descriptive",
+        tables=(Table("reaction", "Reaction and intention (scores 1 to 5)", table),),
+        notes=("Scores are means of 5-point items just after training; higher is better.",),
+        figures=figures,
+    )
+
+
+# --- level 2 ------------------------------------------------------------------------------------
+
+
+def _scale_alpha(item_scores: pd.DataFrame, construct: str) -> tuple[float | None, int]:
+    items = item_scores[(item_scores["construct"] == construct) & (item_scores["phase"] == "pre")]
+    if items.empty:
+        return None, 0
+    wide = items.pivot_table(index="response", columns="item", values="value", aggfunc="first").dropna()
+    if len(wide) < MIN_CELL * 2 or wide.shape[1] < 2:
+        return None, len(wide)
+    try:
+        result = cronbach_alpha(wide)
+    except AnalysisInputError:
+        return None, len(wide)
+    return _finite(result.alpha), result.n
+
+
+def learning_section(frames: ImpactFrames) -> Section:
+    title = "Levels 2a and 2b: attitudes, knowledge and confidence"
+    scores = frames.scores[frames.scores["construct"].isin([c[0] for c in LEARNING_CONSTRUCTS])]
+    if scores.empty:
+        return _too_few(title, "learning", "2", "questionnaire answers", 0)
+    phases = _phase_order(scores)
+    labels = {p: _phase_label(*p) for p in phases}
+    follow_ups = [p for p in phases if p[0] == "follow_up"]
+    means_rows, change_rows, verdicts, figures = [], [], [], {}
+    for construct, name, outcome, unit, max_score, change_of_interest in LEARNING_CONSTRUCTS:
+        rows = scores[scores["construct"] == construct]
+        if rows.empty:
+            continue
+        wide = rows.pivot_table(
+            index=["person", "session"], columns=["phase", "offset_days"], values="score", aggfunc="mean"
+        )
+        for p in phases:
+            column = wide[p] if p in wide.columns else pd.Series(dtype=float)
+            mean, _, _ = _mean_ci(column)
+            means_rows.append(
+                {"scale": name, "phase": labels[p], "n": int(column.notna().sum()), "mean": round(mean, 2)}
+            )
+        if ("pre", 0) not in wide.columns or ("post", 0) not in wide.columns:
+            continue
+        pair = pd.DataFrame({"before": wide[("pre", 0)], "after": wide[("post", 0)]}).dropna()
+        if len(pair) < MIN_CELL:
+            change_rows.append({"scale": name, "n": len(pair)})
+            continue
+        alpha, _ = _scale_alpha(frames.item_scores, construct)
+        result = paired_change(pair, "before", "after", max_score=max_score, reliability=alpha)
+        more = (
+            further_observations_for_se(result.se_diff, result.n, change_of_interest)
+            if math.isfinite(result.se_diff) and result.se_diff > 0
+            else None
+        )
+        said = verdict(
+            result.mean_diff,
+            result.ci_low,
+            result.ci_high,
+            outcome=outcome,
+            unit=unit,
+            comparison="from before to just after training",
+            more_needed=more,
+            detectable_change=change_of_interest,
+            noun="people answering both before and after",
+        )
+        retention = {}
+        for fu in follow_ups:
+            if fu not in wide.columns:
+                continue
+            trio = pd.DataFrame({"pre": wide[("pre", 0)], "post": wide[("post", 0)], "fu": wide[fu]}).dropna()
+            gain = trio["post"].mean() - trio["pre"].mean()
+            if len(trio) >= MIN_CELL and abs(gain) > 1e-9:
+                # Retention: the share of the pre-to-post gain still there at follow-up.
+                retention[labels[fu]] = (
+                    len(trio),
+                    float((trio["fu"].mean() - trio["pre"].mean()) / gain * 100),
+                )
+        rc = result.reliable_change
+        change_rows.append(
+            {
+                "scale": name,
+                "n": result.n,
+                "before": round(result.mean_before, 2),
+                "after": round(result.mean_after, 2),
+                "change": round(result.mean_diff, 2),
+                "ci_low": round(result.ci_low, 2),
+                "ci_high": round(result.ci_high, 2),
+                "d_z": round(result.d_z, 2),
+                "d_z_ci_low": round(result.d_z_ci_low, 2),
+                "d_z_ci_high": round(result.d_z_ci_high, 2),
+                "g_av": round(result.g_av, 2),
+                "hake_gain": round(result.hake_gain, 2) if _finite(result.hake_gain) is not None else None,
+                "alpha": round(alpha, 2) if alpha is not None else None,
+                "reliably_improved": rc.n_improved if rc else None,
+                "reliably_worse": rc.n_worse if rc else None,
+                **{f"retained_{k}": f"{v[1]:.0f}%" for k, v in retention.items()},
+            }
+        )
+        sentence = said.text
+        if retention and said.direction in ("rise", "fall"):
+            first_label, (n_fu, share) = next(iter(retention.items()))
+            later = first_label.replace(" on", " later")
+            sentence += f" {share:.0f}% of that change was still there {later} (n = {n_fu})."
+        verdicts.append(sentence)
+        figures[construct] = {
+            "n": result.n,
+            "mean_diff": _finite(result.mean_diff),
+            "ci_low": _finite(result.ci_low),
+            "ci_high": _finite(result.ci_high),
+            "d_z": _finite(result.d_z),
+            "direction": said.direction,
+            "retention_percent": {k: v[1] for k, v in retention.items()},
+            "alpha": alpha,
+        }
+    if not verdicts:
+        n = max((r.get("n", 0) for r in change_rows), default=0)
+        return _too_few(title, "learning", "2", "people who answered both before and after", n)
+    means = suppress(pd.DataFrame(means_rows))
+    changes = suppress(pd.DataFrame(change_rows))
+    chart_means = means[["scale", "phase", "mean"]]
+    charts = []
+    for construct, name, *_ in LEARNING_CONSTRUCTS:
+        subset = chart_means[chart_means["scale"] == name]
+        if not subset.empty:
+            measure = {"knowledge": "% correct", "confidence": "score (0 to 10)"}.get(
+                construct, "score (1 to 5)"
+            )
+            charts.append(
+                phase_chart(subset, measure=measure, title=f"{name} by stage", key=f"learning_{construct}")
+            )
+    return Section(
+        "learning",
+        "2",
+        title,
+        " ".join(verdicts),
+        "mixed",
+        charts=tuple(charts),
+        tables=(
+            Table(
+                "learning_change",
+                "Change from before to just after training (people who answered both)",
+                changes,
+            ),
+            Table("learning_means", "Mean scores at each stage (everyone who answered)", means),
+        ),
+        notes=(
+            "Change is paired: the same people before and just after. d_z is the change in standard "
+            "deviations of the change, with an exact interval; g_av is the bias-corrected change in "
+            "standard deviations of the scores. Reliable change uses the scale's Cronbach's alpha "
+            "before training.",
+            "Knowledge is % correct; confidence is 0-10; attitudes are 1-5 with victim-blaming "
+            "items reverse-coded.",
+        ),
+        figures=figures,
+    )
+
+
+# --- level 3 ------------------------------------------------------------------------------------
+
+
+def _did_panel(
+    audits: pd.DataFrame, first_trained: pd.Series, origin: dt.date, outcome: str = "score"
+) -> pd.DataFrame:
+    panel = audits[["staff", "made_on", outcome]].copy()
+    panel["period"] = _quarter_index(panel["made_on"], origin)
+    treated = first_trained.reindex(panel["staff"].to_numpy())
+    cohort = _quarter_index(pd.Series(treated.to_numpy()), origin)
+    panel["first_treated"] = cohort.fillna(0).astype(int).to_numpy()
+    panel["period"] = panel["period"].astype(int)
+    return panel.rename(columns={outcome: "outcome"})
+
+
+def _run_did(panel: pd.DataFrame):
+    return staggered_did(
+        panel,
+        "staff",
+        "period",
+        "outcome",
+        "first_treated",
+        control="not-yet-treated",
+        drop_uncomparable_cohorts=True,
+    )
+
+
+def _two_sided_p(att: float, se: float) -> float:
+    if not (math.isfinite(att) and math.isfinite(se)) or se <= 0:
+        return math.nan
+    return float(2 * stats.norm.sf(abs(att / se)))
+
+
+def _first_training(training: pd.DataFrame) -> pd.Series:
+    if training.empty:
+        return pd.Series(dtype=object)
+    return training.groupby("staff")["first_trained"].min()
+
+
+def practice_section(frames: ImpactFrames) -> Section:
+    title = "Level 3: quality of the referrals staff make"
+    audits = frames.audits[~frames.audits["is_second"]].dropna(subset=["score"])
+    staff_audited = audits["staff"].nunique()
+    if staff_audited < MIN_CELL * 2:
+        return _too_few(title, "practice", "3", "audited staff", staff_audited)
+    origin = min(
+        audits["made_on"].min(),
+        frames.training["first_trained"].min() if not frames.training.empty else audits["made_on"].min(),
+    )
+    first = _first_training(frames.training)
+    panel = _did_panel(audits, first, origin)
+    try:
+        result = _run_did(panel)
+    except AnalysisInputError as error:
+        return Section(
+            "practice",
+            "3",
+            title,
+            f"The change in referral quality cannot be estimated yet: {error}.",
+            "cannot_estimate",
+        )
+    simple = result.aggregations["simple"]
+    n_periods = len(result.periods)
+    more = (
+        further_observations_for_se(simple.se, len(audits), REFERRAL_QUALITY_CHANGE_OF_INTEREST)
+        if math.isfinite(simple.se) and simple.se > 0
+        else None
+    )
+    said = verdict(
+        simple.att,
+        simple.ci_low,
+        simple.ci_high,
+        outcome="referral quality",
+        unit="points",
+        comparison="compared with colleagues not yet trained",
+        more_needed=more,
+        detectable_change=REFERRAL_QUALITY_CHANGE_OF_INTEREST,
+        noun="audits",
+        smallest_change_of_interest=REFERRAL_QUALITY_CHANGE_OF_INTEREST,
+    )
+    said_text = said.text
+
+    study = pd.DataFrame([e.to_dict() for e in result.event_study])
+    charts, tables = [], []
+    if not study.empty:
+        study = study[study["n_groups"] > 0]
+        shown = study.assign(event_time=study["event_time"] * PERIOD_MONTHS)[
+            ["event_time", "att", "ci_low", "ci_high"]
+        ]
+        charts.append(
+            event_study_chart(shown, outcome="referral quality (points)", key="practice_event_study")
+        )
+    cells = pd.DataFrame([c.to_dict() for c in result.att_gt])
+    headline = pd.DataFrame(
+        [
+            {
+                "estimate": "Simple average effect (all trained staff, all periods after training)",
+                "att": round(simple.att, 2),
+                "se": round(simple.se, 2),
+                "ci_low": round(simple.ci_low, 2),
+                "ci_high": round(simple.ci_high, 2),
+                "n": result.n_treated_units,
+            },
+            *(
+                {
+                    "estimate": f"{name.capitalize()} aggregation",
+                    "att": round(agg.att, 2),
+                    "se": round(agg.se, 2),
+                    "ci_low": round(agg.ci_low, 2),
+                    "ci_high": round(agg.ci_high, 2),
+                    "n": result.n_treated_units,
+                }
+                for name, agg in result.aggregations.items()
+                if name != "simple"
+            ),
+        ]
+    )
+    tables.append(
+        Table(
+            "practice_did",
+            "Difference-in-differences estimates (audit score, 0 to 100)",
+            suppress(headline, columns=["att", "se", "ci_low", "ci_high"]),
+        )
+    )
+    if not cells.empty:
+        cohort_sizes = cells.groupby("group")["n_treated"].max()
+        small = cohort_sizes[cohort_sizes < MIN_CELL].index
+        cell_table = cells[["group", "time", "event_time", "att", "se", "n_treated", "n_comparison"]].round(2)
+        cell_table = cell_table.rename(columns={"n_treated": "n"})
+        cell_table = suppress(cell_table, columns=["att", "se", "n"])
+        cell_table.loc[cell_table["group"].isin(small), ["att", "se"]] = SUPPRESSED
+        tables.append(Table("practice_cells", "Effect by training cohort and quarter (ATT(g,t))", cell_table))
+
+    criteria_section = _criteria_effects(frames, audits, first, origin)
+    if criteria_section is not None:
+        tables.append(criteria_section[0])
+        charts.append(criteria_section[1])
+    agreement_table, agreement_text = _auditor_agreement(frames)
+    if agreement_table is not None:
+        tables.append(agreement_table)
+
+    notes = [
+        "Staggered difference-in-differences (Callaway and Sant'Anna 2021): each training cohort's change in "
+        "audit score from the quarter before training, minus the change over the same quarters among "
+        "colleagues not yet trained. Audits are grouped into quarters; a two-way fixed-effects regression, "
+        "which is biased when people are trained at different times, is not used.",
+        "Estimates before training (left of the dashed line) check that trained and comparison staff "
+        "were on similar paths beforehand; they should be close to zero.",
+    ]
+    if len(frames.courses) > 1:
+        notes.append(
+            f"'Trained' here means attended any of the {len(frames.courses)} courses in this report, so a "
+            "course that works is diluted by courses that do not; choose a course to see its own effect, "
+            "or see the course comparison below."
+        )
+    if agreement_text:
+        notes.append(agreement_text)
+    sensitivity = _mixed_sensitivity(audits, frames, first, origin)
+    if sensitivity:
+        notes.append(sensitivity)
+    notes.extend(result.notes)
+    figures = {
+        "att": _finite(simple.att),
+        "se": _finite(simple.se),
+        "ci_low": _finite(simple.ci_low),
+        "ci_high": _finite(simple.ci_high),
+        "direction": said.direction,
+        "n_units": result.n_units,
+        "n_treated_units": result.n_treated_units,
+        "n_audits": len(audits),
+        "periods": n_periods,
+    }
+    return Section(
+        "practice", "3", title, said_text, said.direction, tuple(charts), tuple(tables), tuple(notes), figures
+    )
+
+
+def _criteria_effects(frames: ImpactFrames, audits: pd.DataFrame, first: pd.Series, origin: dt.date):
+    criteria = frames.criteria.merge(audits[["audit", "staff", "made_on"]], on="audit")
+    if criteria.empty:
+        return None
+    rows = []
+    for (code, label), rows_for in criteria.groupby(["criterion", "label"], sort=False):
+        panel = _did_panel(rows_for.rename(columns={"grade": "score"}), first, origin)
+        try:
+            simple = _run_did(panel).aggregations["simple"]
+        except AnalysisInputError:
+            continue
+        rows.append(
+            {
+                "criterion": label,
+                "code": code,
+                "estimate": simple.att,
+                "ci_low": simple.ci_low,
+                "ci_high": simple.ci_high,
+                "p": _two_sided_p(simple.att, simple.se),
+            }
+        )
+    if not rows:
+        return None
+    table = pd.DataFrame(rows)
+    finite = table["p"].notna()
+    table["p_holm"] = np.nan
+    if finite.any():
+        table.loc[finite, "p_holm"] = holm(table.loc[finite, "p"].to_numpy()).p_adjusted
+    table["clear_after_correction"] = table["p_holm"] < 0.05
+    chart = interval_chart(
+        table.rename(columns={"criterion": "label"}),
+        measure="Change in grade (1 to 4 scale)",
+        title="Change in each criterion",
+        key="practice_criteria",
+    )
+    shown = table.round({"estimate": 2, "ci_low": 2, "ci_high": 2, "p": 4, "p_holm": 4})
+    return Table(
+        "practice_criteria_table",
+        "Change in each audit criterion, with Holm-corrected p-values",
+        shown,
+        "p-values are corrected for testing every criterion (Holm); only criteria marked clear would "
+        "survive that correction.",
+    ), chart
+
+
+def _auditor_agreement(frames: ImpactFrames) -> tuple[Table | None, str]:
+    audits = frames.audits.dropna(subset=["score"])
+    # Referrals with both a first and a blind second audit (vectorised: a per-group filter took
+    # seconds at local-authority scale).
+    kinds = audits.groupby("referral")["is_second"].agg(["any", "all"])
+    both = kinds.index[kinds["any"] & ~kinds["all"]]
+    doubled = audits[audits["referral"].isin(both)]
+    n_referrals = doubled["referral"].nunique()
+    if n_referrals < MIN_CELL:
+        return None, ""
+    first = doubled[~doubled["is_second"]].drop_duplicates("referral").set_index("referral")
+    second = doubled[doubled["is_second"]].drop_duplicates("referral").set_index("referral")
+    common = first.index.intersection(second.index)
+    # One row per referral (unit), one column per auditor: first and second.
+    ratings = np.column_stack(
+        [first.loc[common, "score"].to_numpy(float), second.loc[common, "score"].to_numpy(float)]
+    )
+    alpha_interval = krippendorff_alpha(ratings, "interval")
+    crit = frames.criteria[frames.criteria["audit"].isin(doubled["audit"])].merge(
+        doubled[["audit", "referral", "is_second"]], on="audit"
+    )
+    pairs = crit.pivot_table(
+        index=["referral", "criterion"], columns="is_second", values="grade", aggfunc="first"
+    ).dropna()
+    kappa = math.nan
+    exact = math.nan
+    if len(pairs) >= MIN_CELL and pairs.shape[1] == 2:
+        a, b = pairs[False].to_numpy(float), pairs[True].to_numpy(float)
+        kappa = cohen_kappa(a, b, weights="quadratic")
+        exact = float((a == b).mean() * 100)
+    table = pd.DataFrame(
+        [
+            {"measure": "Referrals audited twice (blind)", "value": n_referrals},
+            {"measure": "Krippendorff's alpha, audit score (interval)", "value": round(alpha_interval, 2)},
+            {
+                "measure": "Weighted kappa, criterion grades (quadratic)",
+                "value": round(kappa, 2) if math.isfinite(kappa) else None,
+            },
+            {
+                "measure": "Criterion grades in exact agreement (%)",
+                "value": round(exact, 1) if math.isfinite(exact) else None,
+            },
+        ]
+    )
+    strength = "good" if alpha_interval >= 0.8 else "moderate" if alpha_interval >= 0.667 else "weak"
+    text = (
+        f"Agreement between auditors on the audit score is {strength} (Krippendorff's alpha "
+        f"{alpha_interval:.2f} over "
+        f"{n_referrals} referrals audited twice); alpha below 0.67 means differences between auditors blur "
+        "the estimates above."
+    )
+    return Table("practice_agreement", "How far auditors agree", table), text
+
+
+def _mixed_sensitivity(audits: pd.DataFrame, frames: ImpactFrames, first: pd.Series, origin: dt.date) -> str:
+    panel = _did_panel(audits, first, origin)
+    panel["team"] = audits["team"].to_numpy()
+    try:
+        result = mixed_model_check(
+            panel,
+            outcome="outcome",
+            staff="staff",
+            team="team",
+            time="period",
+            first_treated="first_treated",
+            max_observations=MIXED_MODEL_MAX_AUDITS,
+            maxiter=MIXED_MODEL_MAX_ITERATIONS,
+        )
+    except (AnalysisInputError, ValueError, np.linalg.LinAlgError):
+        return ""
+    method = "mixed model" if result.method == "mixedlm" else "cluster-robust regression"
+    text = (
+        f"Sensitivity check ({method}): trained staff's audits scored {result.effect:.1f} points "
+        f"(95% CI {result.ci_low:.1f} to {result.ci_high:.1f}) higher after training."
+    )
+    return f"{text} {result.note}".strip() if result.note else text
+
+
+# --- level 4a -----------------------------------------------------------------------------------
+
+
+def _share_difference(before: pd.Series, after: pd.Series) -> tuple[float, float, float]:
+    p1, p2 = before.mean(), after.mean()
+    se = math.sqrt(p1 * (1 - p1) / len(before) + p2 * (1 - p2) / len(after))
+    diff = (p2 - p1) * 100
+    return diff, diff - 196 * se, diff + 196 * se
+
+
+def outcomes_section(frames: ImpactFrames) -> Section:
+    title = "Level 4a: what happened to the referrals"
+    first = _first_training(frames.training)
+    refs = frames.referrals[frames.referrals["staff"].isin(first.index)].copy()
+    if refs.empty:
+        return _too_few(title, "outcomes", "4a", "referrals by trained staff", 0)
+    refs["after"] = refs["made_on"] >= refs["staff"].map(first)
+    decided = refs[refs["outcome_group"] != "pending"]
+    before, after = decided[~decided["after"]], decided[decided["after"]]
+    if min(before["staff"].nunique(), after["staff"].nunique()) < MIN_CELL:
+        return _too_few(
+            title,
+            "outcomes",
+            "4a",
+            "trained staff with referrals both before and after training",
+            min(before["staff"].nunique(), after["staff"].nunique()),
+        )
+    measures = [
+        ("Accepted for assessment or strategy discussion", lambda r: r["outcome_group"] == "accepted"),
+        ("No further action", lambda r: r["outcome_group"] == "nfa"),
+        ("Re-referred within 12 months", lambda r: r["is_rereferral"].astype(bool)),
+    ]
+    rows, sentences = [], []
+    for label, test in measures:
+        b, a = test(before).astype(float), test(after).astype(float)
+        diff, low, high = _share_difference(b, a)
+        rows.append(
+            {
+                "measure": label,
+                "n_before": len(b),
+                "before": round(b.mean() * 100, 1),
+                "n_after": len(a),
+                "after": round(a.mean() * 100, 1),
+                "change": round(diff, 1),
+                "ci_low": round(low, 1),
+                "ci_high": round(high, 1),
+            }
+        )
+        said = verdict(
+            diff, low, high, outcome=f"the share {label[0].lower() + label[1:]}", unit="percentage points"
+        )
+        sentences.append(said.text)
+    table = pd.DataFrame(rows)
+    chart = before_after_chart(
+        table[["measure", "before", "after"]],
+        title="Referral outcomes before and after training",
+        key="outcomes_chart",
+    )
+    return Section(
+        "outcomes",
+        "4a",
+        title,
+        sentences[0],
+        "descriptive",
+        (chart,),
+        (
+            Table(
+                "outcomes", "Outcomes of referrals by trained staff, before and after their training", table
+            ),
+        ),
+        (
+            "Before-and-after comparison among trained staff only: outcomes also depend on the "
+            "children referred and "
+            "on thresholds at the front door, so read this beside the level 3 estimate, not as "
+            "proof on its own.",
+            *sentences[1:],
+        ),
+        {"rows": rows},
+    )
+
+
+# --- the chain, course comparison, data quality ------------------------------------------------
+
+
+def chain_section(frames: ImpactFrames) -> Section:
+    title = "The chain: does learning gain predict practice change?"
+    scores = frames.scores[frames.scores["construct"] == "knowledge"]
+    gains = scores.pivot_table(index="person", columns="phase", values="score", aggfunc="mean")
+    if not {"pre", "post"} <= set(gains.columns):
+        return _too_few(title, "chain", "2-3", "people with knowledge scores and audits", 0)
+    gain = (gains["post"] - gains["pre"]).dropna().rename("gain")
+    first = _first_training(frames.training)
+    audits = frames.audits[~frames.audits["is_second"]].dropna(subset=["score"])
+    audits = audits[audits["staff"].isin(first.index)]
+    after = audits["made_on"] >= audits["staff"].map(first)
+    change = (
+        (audits[after].groupby("staff")["score"].mean() - audits[~after].groupby("staff")["score"].mean())
+        .dropna()
+        .rename("change")
+    )
+    both = pd.concat([gain, change], axis=1, join="inner").dropna()
+    n = len(both)
+    if n < 10:
+        return _too_few(
+            title, "chain", "2-3", "people with both a learning gain and audits before and after", n
+        )
+    r, p = stats.pearsonr(both["gain"], both["change"])
+    z, se = math.atanh(max(min(r, 0.999999), -0.999999)), 1 / math.sqrt(n - 3)
+    low, high = math.tanh(z - 1.96 * se), math.tanh(z + 1.96 * se)
+    if low > 0:
+        text = (
+            f"Yes: people who learnt more improved their referrals more (r = {r:.2f}, 95% CI "
+            f"{low:.2f} to {high:.2f}, n = {n})."
+        )
+    elif high < 0:
+        text = (
+            f"The reverse: people who learnt more improved their referrals less (r = {r:.2f}, "
+            f"95% CI {low:.2f} to {high:.2f}, n = {n})."
+        )
+    else:
+        text = (
+            f"Not enough evidence that learning gain predicts practice change (r = {r:.2f}, 95% CI "
+            f"{low:.2f} to "
+            f"{high:.2f}, n = {n})."
+        )
+    table = pd.DataFrame(
+        [
+            {
+                "measure": "Correlation of knowledge gain with change in audit score",
+                "n": n,
+                "r": round(r, 2),
+                "ci_low": round(low, 2),
+                "ci_high": round(high, 2),
+                "p": round(p, 4),
+            }
+        ]
+    )
+    return Section(
+        "chain",
+        "2-3",
+        title,
+        text,
+        "descriptive",
+        (),
+        (Table("chain", title, suppress(table, columns=["r", "ci_low", "ci_high", "p"])),),
+        (
+            "A correlation across people, not a causal estimate: people who learn more may differ "
+            "in other ways.",
+        ),
+        {"r": _finite(r), "ci_low": low, "ci_high": high, "n": n},
+    )
+
+
+def course_comparison_section(frames: ImpactFrames) -> Section:
+    title = "Which courses change practice"
+    audits = frames.audits[~frames.audits["is_second"]].dropna(subset=["score"])
+    if audits.empty or frames.training.empty:
+        return _too_few(title, "courses", "3", "audits of trained staff", 0)
+    origin = min(audits["made_on"].min(), frames.training["first_trained"].min())
+    rows = []
+    # Each course's trainees are compared with colleagues not yet trained on ANY course: comparing
+    # with "not yet trained on this course" would count people lifted by another course as the
+    # comparison and bias the estimate. Staff whose first course was a different one are left out.
+    first_any = frames.training.sort_values("first_trained").drop_duplicates("staff").set_index("staff")
+    for course_id, rows_for in frames.training.groupby("course"):
+        course = frames.courses[frames.courses["course"] == course_id]
+        title_text = course["title"].iloc[0] if len(course) else str(course_id)
+        mode = course["delivery_mode"].iloc[0] if len(course) else ""
+        started_here = first_any.index[first_any["course"] == course_id]
+        started_elsewhere = first_any.index.difference(started_here)
+        first = rows_for[rows_for["staff"].isin(started_here)].groupby("staff")["first_trained"].min()
+        panel_audits = audits[~audits["staff"].isin(started_elsewhere)]
+        n_trained = int(panel_audits.loc[panel_audits["staff"].isin(first.index), "staff"].nunique())
+        row = {
+            "label": title_text,
+            "delivery_mode": mode,
+            "n": n_trained,
+            "estimate": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+        }
+        if n_trained >= MIN_CELL:
+            try:
+                simple = _run_did(_did_panel(panel_audits, first, origin)).aggregations["simple"]
+                row.update(estimate=simple.att, ci_low=simple.ci_low, ci_high=simple.ci_high)
+            except AnalysisInputError:
+                pass
+        rows.append(row)
+    table = (
+        pd.DataFrame(rows).sort_values("estimate", ascending=False, na_position="last").reset_index(drop=True)
+    )
+    chart_rows = table[table["n"] >= MIN_CELL].dropna(subset=["estimate"])
+    charts = ()
+    if not chart_rows.empty:
+        charts = (
+            interval_chart(
+                chart_rows,
+                measure="Change in referral quality (points)",
+                title="Effect of each course",
+                key="courses_chart",
+            ),
+        )
+    clear = chart_rows[chart_rows["ci_low"] > 0]["label"].tolist()
+    if clear:
+        text = f"Referral quality rose clearly after: {', '.join(clear)}."
+    elif not chart_rows.empty:
+        text = "No course yet shows a clear change in referral quality; see the intervals below."
+    else:
+        text = (
+            f"Not enough audited staff per course yet (at least {MIN_CELL} trained and audited "
+            "staff per course are needed)."
+        )
+    shown = suppress(
+        table.round({"estimate": 2, "ci_low": 2, "ci_high": 2}),
+        columns=["n", "estimate", "ci_low", "ci_high"],
+    )
+    return Section(
+        "courses",
+        "3",
+        title,
+        text,
+        "descriptive",
+        charts,
+        (Table("courses", "Effect of each course on referral quality (staggered DiD)", shown),),
+        (
+            "Each course's trainees are compared with colleagues not yet trained on any course; staff "
+            "whose first course was another one are left out of that course's estimate.",
+        ),
+        {"clear": clear},
+    )
+
+
+def data_quality_section(frames: ImpactFrames) -> Section:
+    title = "Data quality"
+    rows = []
+    inv = frames.invitations
+    for phase, offset in _phase_order(inv) if not inv.empty else []:
+        g = inv[(inv["phase"] == phase) & (inv["offset_days"] == offset)]
+        invited, answered = int(g["invited"].sum()), int(g["answered"].sum())
+        rate = answered / invited * 100 if invited else math.nan
+        rows.append(
+            {
+                "measure": f"Questionnaire response rate: {_phase_label(phase, int(offset)).lower()}",
+                "n": invited,
+                "value": f"{rate:.0f}% ({answered} of {invited})" if invited >= MIN_CELL else SUPPRESSED,
+            }
+        )
+    refs = frames.referrals
+    audits = frames.audits
+    audited_refs = audits["referral"].nunique()
+    doubled = audits[audits["is_second"]]["referral"].nunique()
+    coverage = audited_refs / len(refs) * 100 if len(refs) else math.nan
+    rows.append(
+        {
+            "measure": "Referrals audited",
+            "n": len(refs),
+            "value": f"{coverage:.0f}% ({audited_refs} of {len(refs)})" if len(refs) else "none",
+        }
+    )
+    rows.append(
+        {
+            "measure": "Audited referrals audited twice",
+            "n": audited_refs,
+            "value": f"{doubled / audited_refs * 100:.0f}% ({doubled})" if audited_refs else "none",
+        }
+    )
+    first_audits = audits[~audits["is_second"]].dropna(subset=["score"])
+    mde_text = ""
+    if len(first_audits) >= MIN_CELL * 2:
+        sd = float(first_audits["score"].std(ddof=1))
+        per_staff = first_audits.groupby("staff").size().mean()
+        icc = _icc(first_audits)
+        n_trained = first_audits["staff"].isin(_first_training(frames.training).index).sum()
+        n_other = len(first_audits) - n_trained
+        if n_trained >= MIN_CELL and n_other >= MIN_CELL and math.isfinite(sd) and sd > 0:
+            mde = two_group_mde(n_trained, n_other, icc=icc, cluster_size=per_staff) * sd
+            rows.append(
+                {
+                    "measure": "Smallest change in audit score these audits can detect (80% power)",
+                    "n": len(first_audits),
+                    "value": f"{mde:.1f} points",
+                }
+            )
+            mde_text = (
+                f" With these audits a change of about {mde:.1f} points in referral quality "
+                "could be detected."
+            )
+    table = suppress(pd.DataFrame(rows), columns=["value"])
+    shown_rates = [
+        f"{row['value'].split(' (')[0]} {row['measure'].split(': ')[1]}"
+        for row in rows
+        if row["measure"].startswith("Questionnaire") and row["value"] != SUPPRESSED
+    ]
+    text = (
+        f"{coverage:.0f}% of referrals were audited and {doubled} were audited twice."
+        if len(refs)
+        else "No referrals recorded yet."
+    )
+    if shown_rates:
+        text = f"Questionnaire response rates: {', '.join(shown_rates)}. {text}"
+    return Section(
+        "data_quality",
+        "all",
+        title,
+        text + mde_text,
+        "descriptive",
+        (),
+        (Table("data_quality", title, table),),
+        ("Figures about fewer than 5 people are shown as c.",),
+        {"coverage_percent": _finite(coverage), "double_audited": doubled},
+    )
+
+
+def _icc(audits: pd.DataFrame) -> float:
+    """One-way ANOVA intraclass correlation of audit scores within staff (clusters)."""
+    groups = audits.groupby("staff")["score"]
+    k = groups.size()
+    if len(k) < 2:
+        return 0.0
+    grand = audits["score"].mean()
+    ms_between = (k * (groups.mean() - grand) ** 2).sum() / (len(k) - 1)
+    ms_within = ((audits["score"] - groups.transform("mean")) ** 2).sum() / max(len(audits) - len(k), 1)
+    k0 = (len(audits) - (k**2).sum() / len(audits)) / (len(k) - 1)
+    icc = (ms_between - ms_within) / (ms_between + (k0 - 1) * ms_within) if k0 > 0 else 0.0
+    return float(min(max(icc, 0.0), 1.0))
+
+
+SECTION_BUILDERS: tuple[Callable[[ImpactFrames], Section], ...] = (
+    reaction_section,
+    learning_section,
+    practice_section,
+    outcomes_section,
+    chain_section,
+    course_comparison_section,
+    data_quality_section,
+)
+
+
+def build_report(frames: ImpactFrames, *, title: str, scope: str, generated_at: dt.datetime) -> ImpactReport:
+    return ImpactReport(title, scope, generated_at, tuple(builder(frames) for builder in SECTION_BUILDERS))

@@ -1,0 +1,485 @@
+"""Staggered difference-in-differences (Callaway and Sant'Anna 2021) for practice change (level 3).
+
+Staff are trained at different times, so the two-way fixed-effects regression is biased (it uses already
+trained staff as controls and can give negative weights to some effects). Instead each training cohort g
+is compared, period by period, with staff who are never trained or not yet trained, giving group-time
+average treatment effects ATT(g, t), which are then averaged in a few interpretable ways.
+
+The estimator here is the unconditional one (no covariates), for panel data. Audits are irregular, so
+several audits of one person in one period are first averaged, and people may be missing periods: each
+ATT(g, t) uses the people observed in both of the periods it compares.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._common import Result, numeric_column, require_columns
+from .errors import AnalysisInputError
+
+__all__ = ["DidAggregate", "DidResult", "EventTimeEffect", "GroupEffect", "GroupTimeEffect", "staggered_did"]
+
+Control = Literal["never-treated", "not-yet-treated"]
+CONTROLS = ("never-treated", "not-yet-treated")
+
+
+@dataclass(frozen=True)
+class GroupTimeEffect(Result):
+    """ATT(g, t): the effect in period ``time`` for the cohort first treated in period ``group``.
+
+    ``base_period`` is the period the change is measured from: the last period before treatment for
+    post-treatment cells (a "long difference"), the period just before ``time`` for pre-treatment cells
+    (the "varying" base period of the R package ``did``), so pre-treatment cells test parallel trends
+    one step at a time. ``treated_change`` and ``comparison_change`` are the two mean changes whose
+    difference is ``att``; their SEs use the usual ``s / sqrt(n)``.
+    """
+
+    group: int
+    time: int
+    event_time: int
+    base_period: int
+    post: bool
+    att: float
+    se: float
+    ci_low: float
+    ci_high: float
+    n_treated: int
+    n_comparison: int
+    treated_change: float
+    treated_change_se: float
+    comparison_change: float
+    comparison_change_se: float
+
+
+@dataclass(frozen=True)
+class DidAggregate(Result):
+    """A summary effect with its standard error and pointwise confidence interval."""
+
+    att: float
+    se: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class EventTimeEffect(Result):
+    """Average effect ``event_time`` periods after training (negative: before, for parallel trends)."""
+
+    event_time: int
+    att: float
+    se: float
+    ci_low: float
+    ci_high: float
+    n_groups: int
+
+
+@dataclass(frozen=True)
+class GroupEffect(Result):
+    """Average post-training effect for one cohort."""
+
+    group: int
+    att: float
+    se: float
+    ci_low: float
+    ci_high: float
+    n_units: int
+
+
+@dataclass(frozen=True)
+class DidResult(Result):
+    """Result of `staggered_did`.
+
+    ``aggregations`` has keys ``simple`` (post-treatment ATT(g, t) weighted by cohort size), ``group``
+    (cohort averages weighted by cohort size) and ``dynamic`` (mean over event times 0, 1, ...).
+    """
+
+    att_gt: tuple[GroupTimeEffect, ...]
+    aggregations: dict[str, DidAggregate]
+    event_study: tuple[EventTimeEffect, ...]
+    group_effects: tuple[GroupEffect, ...]
+    control: str
+    confidence: float
+    n_units: int
+    n_treated_units: int
+    n_never_treated_units: int
+    n_observations: int
+    n_unit_periods: int
+    periods: tuple[int, ...]
+    cohorts: tuple[int, ...]
+    n_always_treated_dropped: int
+    n_cells_skipped: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _integer_valued(values: np.ndarray, column: str) -> np.ndarray:
+    finite = values[np.isfinite(values)]
+    if np.any(finite != np.round(finite)):
+        example = finite[finite != np.round(finite)][0]
+        raise AnalysisInputError(f"column {column!r} must hold whole-number periods; found {example:g}")
+    return values
+
+
+def _small_sample(n: int) -> float:
+    return math.sqrt(n / (n - 1)) if n > 1 else 1.0
+
+
+def _weighted_aggregate(
+    cells: np.ndarray,
+    att: np.ndarray,
+    influence: np.ndarray,
+    cell_cohort: np.ndarray,
+    unit_cohort: np.ndarray,
+    cohort_share: np.ndarray,
+) -> tuple[float, np.ndarray]:
+    """Average of ATT(g, t) over ``cells`` weighted by cohort share, and its influence function.
+
+    The weights ``p_g / sum p_g`` are estimated (cohort shares in the sample), so their own influence
+    function is added, as in Callaway and Sant'Anna (2021, Appendix) and ``did::aggte``'s ``wif``. For
+    weights :math:`w_k = p_{g(k)} / S` the term reduces to, for unit i in cohort G_i,
+
+    .. math:: (A_i - B_i \\hat\\theta) / S,
+
+    where :math:`A_i` sums the ATTs of the cells belonging to unit i's cohort, :math:`B_i` counts them and
+    :math:`S = \\sum_k p_{g(k)}`. That avoids building a units x cells indicator matrix.
+    """
+    p = cohort_share[cell_cohort[cells]]
+    total = p.sum()
+    w = p / total
+    estimate = float(w @ att[cells])
+    n_cohorts = len(cohort_share)
+    sum_att = np.bincount(cell_cohort[cells], weights=att[cells], minlength=n_cohorts)
+    count = np.bincount(cell_cohort[cells], minlength=n_cohorts).astype(float)
+    in_cohort = unit_cohort >= 0
+    weight_term = np.zeros(influence.shape[0])
+    weight_term[in_cohort] = sum_att[unit_cohort[in_cohort]] - count[unit_cohort[in_cohort]] * estimate
+    return estimate, influence[:, cells] @ w + weight_term / total
+
+
+def staggered_did(
+    data: pd.DataFrame,
+    unit: str,
+    time: str,
+    outcome: str,
+    first_treated: str,
+    *,
+    control: Control = "never-treated",
+    confidence: float = 0.95,
+    drop_uncomparable_cohorts: bool = False,
+) -> DidResult:
+    """Callaway and Sant'Anna (2021) staggered difference-in-differences, without covariates.
+
+    For cohort g (units first treated in period g) and period t, with base period b (the last period
+    before g when t >= g; the period before t when t < g) and :math:`\\Delta Y_i = Y_{it} - Y_{ib}`:
+
+    .. math:: ATT(g, t) = \\overline{\\Delta Y}_{G = g} - \\overline{\\Delta Y}_{C}
+
+    where C is the comparison group: never-treated units, or (``not-yet-treated``) units with
+    :math:`G = 0` or :math:`G > \\max(t, b)` and :math:`G \\ne g` -- units untreated in both periods
+    compared. Only units observed in both periods enter a cell. The influence function of a cell, for
+    N units in the sample, is :math:`(N / n_g)(\\Delta Y_i - \\overline{\\Delta Y}_g)` for treated units,
+    :math:`-(N / n_C)(\\Delta Y_i - \\overline{\\Delta Y}_C)` for comparison units and 0 otherwise, so
+    :math:`SE = \\sqrt{\\sum_i \\psi_i^2} / N`; one row per unit makes the standard error clustered by
+    unit. Each group's part of :math:`\\psi` is multiplied by :math:`\\sqrt{n / (n - 1)}` (an HC2-type
+    small-sample correction that makes a single 2 x 2 comparison's SE the Welch SE; the R package ``did``
+    omits it, so its SEs are smaller by a factor that tends to 1). Aggregations (weights proportional to
+    cohort size; see `_weighted_aggregate`):
+
+    * ``simple``: all post-treatment cells (t >= g), weighted by cohort share;
+    * ``group``: each cohort's mean over its post-treatment cells, then weighted by cohort share;
+    * ``dynamic``: the event-time effects :math:`\\theta(e)` (cells with t - g = e, weighted by cohort
+      share), averaged over e >= 0; ``event_study`` lists every :math:`\\theta(e)` including e < 0.
+
+    Intervals are pointwise normal ones. Units treated in or before the first period have no
+    pre-treatment data and are dropped; cohorts first treated after the last period are never treated
+    within the data and are counted as never treated.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data: one row per observation (e.g. per audit). Several rows for a unit in a period are
+        averaged first.
+    unit, time, outcome, first_treated : str
+        Column names. ``time`` holds whole-number periods; ``first_treated`` the period in which the unit
+        was first treated, 0 or missing for never treated, constant within unit.
+    control : {"never-treated", "not-yet-treated"}
+    confidence : float
+        Coverage of the intervals.
+    drop_uncomparable_cohorts : bool
+        If False (default), a cohort with no comparison units in any post-treatment period is an error;
+        if True it is dropped with a note.
+
+    Returns
+    -------
+    DidResult
+
+    Raises
+    ------
+    AnalysisInputError
+        For missing columns, non-numeric values, a first-treated period that varies within a unit, no
+        treated units, too few units, or a cohort without a comparison group.
+
+    References
+    ----------
+    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods.
+    Journal of Econometrics 225(2), 200-230.
+    """
+    if control not in CONTROLS:
+        raise AnalysisInputError(f"unknown control group {control!r}; use never-treated or not-yet-treated")
+    require_columns(data, [unit, time, outcome, first_treated])
+    if len(data) == 0:
+        raise AnalysisInputError("no data rows")
+    t_raw = _integer_valued(numeric_column(data, time).to_numpy(), time)
+    y_raw = numeric_column(data, outcome).to_numpy()
+    g_raw = _integer_valued(numeric_column(data, first_treated).to_numpy(), first_treated)
+    g_raw = np.where(np.isnan(g_raw) | (g_raw <= 0), 0.0, g_raw)
+    unit_raw = data[unit].to_numpy()
+    keep = np.isfinite(t_raw) & np.isfinite(y_raw) & ~pd.isna(unit_raw)
+    n_obs = int(keep.sum())
+    if n_obs == 0:
+        raise AnalysisInputError(f"no rows with a {unit!r}, a {time!r} and an {outcome!r} value")
+    t_raw, y_raw, g_raw, unit_raw = t_raw[keep], y_raw[keep], g_raw[keep], unit_raw[keep]
+
+    unit_code, unit_labels = pd.factorize(unit_raw)
+    n_all = len(unit_labels)
+    cohort_of_unit = np.zeros(n_all)
+    cohort_of_unit[unit_code] = g_raw
+    varies = cohort_of_unit[unit_code] != g_raw
+    if varies.any():
+        bad = unit_labels[unit_code[np.flatnonzero(varies)[0]]]
+        raise AnalysisInputError(
+            f"{first_treated!r} differs between rows of unit {bad}; it must be constant within a unit"
+        )
+
+    periods = np.unique(t_raw).astype(np.int64)
+    n_periods = len(periods)
+    if n_periods < 2:
+        raise AnalysisInputError(f"need at least 2 periods in {time!r}; found {n_periods}")
+    period_idx = np.searchsorted(periods, t_raw)
+    # Average several audits of a unit in one period; bincount keeps this a vectorised pass.
+    flat = unit_code * n_periods + period_idx
+    sums = np.bincount(flat, weights=y_raw, minlength=n_all * n_periods)
+    counts = np.bincount(flat, minlength=n_all * n_periods)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y_all = (sums / counts).reshape(n_all, n_periods)
+    n_unit_periods = int(np.count_nonzero(counts))
+
+    notes: list[str] = []
+    late = cohort_of_unit > periods[-1]
+    if late.any():
+        notes.append(
+            f"{int(late.sum())} units first treated after the last period ({periods[-1]}) "
+            "count as never treated"
+        )
+        cohort_of_unit[late] = 0
+    always = (cohort_of_unit > 0) & (cohort_of_unit <= periods[0])
+    n_always = int(always.sum())
+    if n_always:
+        notes.append(
+            f"{n_always} units treated in or before the first period ({periods[0]}) have no pre-treatment "
+            "data and were dropped"
+        )
+    y = y_all[~always]
+    big_g = cohort_of_unit[~always]
+    n_units = len(big_g)
+    cohorts = np.unique(big_g[big_g > 0]).astype(np.int64)
+    never = big_g == 0
+    n_treated_units = int((big_g > 0).sum())
+    if len(cohorts) == 0:
+        raise AnalysisInputError(
+            f"no treated units: every {first_treated!r} is 0, empty, or in or before the first period"
+        )
+    if control == "never-treated" and not never.any():
+        raise AnalysisInputError(
+            "no comparison group: no unit is never treated; try --control not-yet-treated"
+        )
+    n_possible_controls = int(never.sum()) if control == "never-treated" else int((big_g != cohorts[0]).sum())
+    if n_possible_controls == 0:
+        raise AnalysisInputError(
+            f"no comparison group for the cohort first treated in period {cohorts[0]}: every unit is in it "
+            "and none is never treated or treated later"
+        )
+    if n_treated_units < 2 or n_possible_controls < 2:
+        raise AnalysisInputError(
+            f"too few units: {n_treated_units} treated and {n_possible_controls} comparison units "
+            "(need at least 2 of each)"
+        )
+
+    z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    observed = np.isfinite(y)
+    cells: list[tuple[int, int, int, int]] = []  # (cohort index, period index, base index, post)
+    columns: list[np.ndarray] = []
+    estimates: list[GroupTimeEffect] = []
+    skipped = 0
+    cohorts_with_post: set[int] = set()
+    cohorts_without_comparison: list[int] = []
+    for c_idx, g in enumerate(cohorts):
+        treated = big_g == g
+        first_post = int(np.searchsorted(periods, g))  # index of the first period >= g
+        post_base = first_post - 1
+        any_post_comparison = False
+        for ti in range(1, n_periods):
+            is_post = ti >= first_post
+            base = post_base if is_post else ti - 1
+            # not yet treated: untreated in both compared periods; t > b always, so G > t suffices
+            comparison = never if control == "never-treated" else never | ((big_g > periods[ti]) & ~treated)
+            both = observed[:, ti] & observed[:, base]
+            tr = treated & both
+            co = comparison & both
+            n_t, n_c = int(tr.sum()), int(co.sum())
+            if is_post and n_c > 0:
+                any_post_comparison = True
+            if n_t == 0 or n_c == 0:
+                skipped += 1
+                continue
+            delta = y[:, ti] - y[:, base]
+            d_t, d_c = delta[tr], delta[co]
+            m_t, m_c = float(d_t.mean()), float(d_c.mean())
+            att = m_t - m_c
+            psi = np.zeros(n_units)
+            # The sqrt(n / (n - 1)) factors are an HC2-type small-sample correction: for a single
+            # comparison they turn sum(psi^2) / N^2 into s_t^2 / n_t + s_c^2 / n_c with unbiased
+            # variances (the Welch standard error, as Card and Krueger 1994 report); they vanish as n grows.
+            psi[tr] = (n_units / n_t) * _small_sample(n_t) * (d_t - m_t)
+            psi[co] = -(n_units / n_c) * _small_sample(n_c) * (d_c - m_c)
+            se = float(np.sqrt(psi @ psi) / n_units)
+            columns.append(psi)
+            cells.append((c_idx, ti, base, int(is_post)))
+            if is_post:
+                cohorts_with_post.add(c_idx)
+            estimates.append(
+                GroupTimeEffect(
+                    group=int(g),
+                    time=int(periods[ti]),
+                    event_time=int(periods[ti] - g),
+                    base_period=int(periods[base]),
+                    post=bool(is_post),
+                    att=att,
+                    se=se,
+                    ci_low=att - z * se,
+                    ci_high=att + z * se,
+                    n_treated=n_t,
+                    n_comparison=n_c,
+                    treated_change=m_t,
+                    treated_change_se=float(d_t.std(ddof=1) / math.sqrt(n_t)) if n_t > 1 else math.nan,
+                    comparison_change=m_c,
+                    comparison_change_se=float(d_c.std(ddof=1) / math.sqrt(n_c)) if n_c > 1 else math.nan,
+                )
+            )
+        if not any_post_comparison:
+            cohorts_without_comparison.append(int(g))
+
+    if cohorts_without_comparison:
+        listed = ", ".join(str(g) for g in cohorts_without_comparison)
+        if not drop_uncomparable_cohorts:
+            raise AnalysisInputError(
+                f"no comparison group for the cohort first treated in period {listed}: no {control} units "
+                "are observed in its post-treatment periods"
+            )
+        notes.append(f"cohorts first treated in period {listed} have no comparison group and were dropped")
+    if skipped:
+        notes.append(
+            f"{skipped} group-time cells had no treated or no comparison units observed and were skipped"
+        )
+
+    cell_arr = np.array(cells, dtype=np.int64).reshape(-1, 4)
+    att = np.array([e.att for e in estimates])
+    influence = np.column_stack(columns) if columns else np.zeros((n_units, 0))
+    cell_cohort = cell_arr[:, 0]
+    post = cell_arr[:, 3].astype(bool)
+    # Cohort shares P(G = g) over all units in the analysis, as did::aggte computes them.
+    cohort_share = np.array([(big_g == g).mean() for g in cohorts])
+    unit_cohort = np.full(n_units, -1, dtype=np.int64)
+    treated_units = big_g > 0
+    unit_cohort[treated_units] = np.searchsorted(cohorts, big_g[treated_units])
+
+    def summarise(estimate: float, psi: np.ndarray) -> DidAggregate:
+        se = float(np.sqrt(psi @ psi) / n_units)
+        return DidAggregate(att=estimate, se=se, ci_low=estimate - z * se, ci_high=estimate + z * se)
+
+    post_cells = np.flatnonzero(post)
+    if len(post_cells) == 0:
+        raise AnalysisInputError("no post-treatment period could be estimated for any cohort")
+    simple = summarise(
+        *_weighted_aggregate(post_cells, att, influence, cell_cohort, unit_cohort, cohort_share)
+    )
+
+    group_effects = []
+    group_att, group_psi, group_index = [], [], []
+    for c_idx, g in enumerate(cohorts):
+        mine = np.flatnonzero(post & (cell_cohort == c_idx))
+        if len(mine) == 0:
+            continue
+        theta = float(att[mine].mean())
+        psi = influence[:, mine].mean(axis=1)
+        agg = summarise(theta, psi)
+        group_effects.append(
+            GroupEffect(
+                group=int(g),
+                att=theta,
+                se=agg.se,
+                ci_low=agg.ci_low,
+                ci_high=agg.ci_high,
+                n_units=int((big_g == g).sum()),
+            )
+        )
+        group_att.append(theta)
+        group_psi.append(psi)
+        group_index.append(c_idx)
+    group_cells = np.arange(len(group_index))
+    group_overall = summarise(
+        *_weighted_aggregate(
+            group_cells,
+            np.array(group_att),
+            np.column_stack(group_psi),
+            np.array(group_index, dtype=np.int64),
+            unit_cohort,
+            cohort_share,
+        )
+    )
+
+    event_times = np.array([e.event_time for e in estimates], dtype=np.int64)
+    event_study = []
+    dynamic_psi, dynamic_att = [], []
+    for e in np.unique(event_times):
+        mine = np.flatnonzero(event_times == e)
+        theta, psi = _weighted_aggregate(mine, att, influence, cell_cohort, unit_cohort, cohort_share)
+        agg = summarise(theta, psi)
+        event_study.append(
+            EventTimeEffect(
+                event_time=int(e),
+                att=theta,
+                se=agg.se,
+                ci_low=agg.ci_low,
+                ci_high=agg.ci_high,
+                n_groups=len(mine),
+            )
+        )
+        if e >= 0:
+            dynamic_att.append(theta)
+            dynamic_psi.append(psi)
+    dynamic = summarise(float(np.mean(dynamic_att)), np.column_stack(dynamic_psi).mean(axis=1))
+
+    return DidResult(
+        att_gt=tuple(estimates),
+        aggregations={"simple": simple, "group": group_overall, "dynamic": dynamic},
+        event_study=tuple(event_study),
+        group_effects=tuple(group_effects),
+        control=control,
+        confidence=confidence,
+        n_units=n_units,
+        n_treated_units=n_treated_units,
+        n_never_treated_units=int(never.sum()),
+        n_observations=n_obs,
+        n_unit_periods=n_unit_periods,
+        periods=tuple(int(p) for p in periods),
+        cohorts=tuple(int(g) for g in cohorts),
+        n_always_treated_dropped=n_always,
+        n_cells_skipped=skipped,
+        notes=tuple(notes),
+    )

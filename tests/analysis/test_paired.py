@@ -1,0 +1,157 @@
+"""Paired change: validated against R's sleep data and Lakens (2013), plus edge cases."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis.stats.errors import AnalysisInputError
+from analysis.stats.paired import d_z_confidence_interval, hake_gain, paired_change, reliable_change
+
+# R's datasets::sleep (Student 1908; Cushny and Peebles): extra hours of sleep with two drugs, same 10 people.
+SLEEP_GROUP1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
+SLEEP_GROUP2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
+
+
+@pytest.fixture
+def sleep():
+    # R's t.test(extra ~ group, data = sleep, paired = TRUE) tests group1 minus group2. Our mean_diff is
+    # after minus before, so group 2 is "before" and group 1 "after" to reproduce R's signs exactly.
+    return paired_change(pd.DataFrame({"g2": SLEEP_GROUP2, "g1": SLEEP_GROUP1}), before="g2", after="g1")
+
+
+def test_sleep_paired_t_matches_r(sleep):
+    # Source: R 4.x, t.test(extra ~ group, data = sleep, paired = TRUE):
+    # t = -4.0621, df = 9, p-value = 0.002833, 95% CI -2.4598858 -0.7001142, mean difference -1.58.
+    assert sleep.n == 10
+    assert sleep.df == 9
+    assert sleep.t == pytest.approx(-4.0621, abs=5e-5)
+    assert sleep.p == pytest.approx(0.002833, abs=5e-7)
+    assert sleep.ci_low == pytest.approx(-2.4599, abs=5e-5)
+    assert sleep.ci_high == pytest.approx(-0.7001, abs=5e-5)
+    assert sleep.mean_diff == pytest.approx(-1.58, abs=1e-12)
+    assert sleep.mean_before == pytest.approx(2.33, abs=1e-12)
+    assert sleep.mean_after == pytest.approx(0.75, abs=1e-12)
+
+
+def test_sleep_wilcoxon_matches_r(sleep):
+    # Source: R wilcox.test(extra ~ group, data = sleep, paired = TRUE): V = 0, p-value = 0.009091
+    # (normal approximation with continuity correction, because of a zero difference and ties).
+    assert sleep.wilcoxon_statistic == 0
+    assert sleep.wilcoxon_p == pytest.approx(0.009091, abs=5e-7)
+
+
+def test_d_z_interval_brackets_and_matches_noncentral_t_definition(sleep):
+    # Independent check of the inversion: at each limit, the observed t sits exactly at the 2.5% tail of
+    # the noncentral t with that noncentrality (definition of the exact interval; tolerance 1e-6).
+    n = sleep.n
+    t_obs = sleep.d_z * math.sqrt(n)
+    assert stats.nct.cdf(t_obs, n - 1, sleep.d_z_ci_low * math.sqrt(n)) == pytest.approx(0.975, abs=1e-6)
+    assert stats.nct.cdf(t_obs, n - 1, sleep.d_z_ci_high * math.sqrt(n)) == pytest.approx(0.025, abs=1e-6)
+    assert sleep.d_z_ci_low < sleep.d_z < sleep.d_z_ci_high
+    # d_z = mean / SD of the differences = -1.58 / 1.2299955 (hand computation, 3 decimals)
+    assert sleep.d_z == pytest.approx(-1.285, abs=5e-4)
+
+
+def test_lakens_2013_movie_example():
+    # Source: Lakens (2013) Frontiers in Psychology 4:863, Table 1 (ratings of two movies by the same 10
+    # people) and text: t(9) = 4.74, d_z = 1.50, d_av = 1.13, g_av = 1.08. Tolerance: 2 decimals as printed.
+    movie1 = [9, 7, 8, 9, 8, 9, 9, 10, 9, 9]
+    movie2 = [9, 6, 7, 8, 7, 9, 8, 8, 8, 7]
+    result = paired_change(pd.DataFrame({"m2": movie2, "m1": movie1}), "m2", "m1")
+    assert result.t == pytest.approx(4.74, abs=5e-3)
+    assert result.d_z == pytest.approx(1.50, abs=5e-3)
+    assert result.d_av == pytest.approx(1.13, abs=5e-3)
+    assert result.g_av == pytest.approx(1.08, abs=5e-3)
+
+
+def test_incomplete_pairs_are_dropped_and_counted():
+    frame = pd.DataFrame({"pre": [1, 2, np.nan, 4, 5, 6], "post": [2, 4, 5, np.nan, 6, 8]})
+    result = paired_change(frame, "pre", "post")
+    assert result.n == 4
+    assert result.n_dropped == 2
+    assert result.mean_diff == pytest.approx(np.mean([1, 2, 1, 2]))
+
+
+def test_to_dict_has_contract_keys_and_no_nan():
+    frame = pd.DataFrame({"pre": [3, 3, 3], "post": [4, 4, 4]})  # constant differences: t undefined
+    out = paired_change(frame, "pre", "post").to_dict()
+    for key in [
+        "n",
+        "mean_before",
+        "mean_after",
+        "mean_diff",
+        "ci_low",
+        "ci_high",
+        "t",
+        "df",
+        "p",
+        "wilcoxon_statistic",
+        "wilcoxon_p",
+        "d_z",
+        "d_z_ci_low",
+        "d_z_ci_high",
+        "g_av",
+        "n_dropped",
+    ]:
+        assert key in out
+    assert out["t"] is None and out["d_z"] is None
+    assert out["mean_diff"] == 1
+
+
+def test_too_few_pairs_is_an_input_error():
+    with pytest.raises(AnalysisInputError, match="too few complete pairs"):
+        paired_change(pd.DataFrame({"pre": [1, np.nan], "post": [2, 3]}), "pre", "post")
+
+
+def test_missing_column_names_it_and_lists_available():
+    with pytest.raises(AnalysisInputError, match=r"'after' not found; available columns: pre, post"):
+        paired_change(pd.DataFrame({"pre": [1, 2], "post": [2, 3]}), "pre", "after")
+
+
+def test_hake_gain():
+    # Hake (1998): <g> = (post - pre) / (100 - pre); 40% -> 70% is half of the possible gain.
+    assert hake_gain(40, 70, 100) == pytest.approx(0.5)
+    assert math.isnan(hake_gain(100, 100, 100))
+    frame = pd.DataFrame({"pre": [40, 50, 30], "post": [70, 75, 65]})
+    assert paired_change(frame, "pre", "post", max_score=100).hake_gain == pytest.approx((70 - 40) / 60)
+
+
+def test_reliable_change_index_counts():
+    # Jacobson and Truax (1991): SE_diff = SD_pre * sqrt(2) * sqrt(1 - r). With SD_pre given as 10 and
+    # r = 0.82, SE_diff = 6.0; changes beyond 1.96 * 6 = 11.76 points are reliable.
+    before = np.array([50, 50, 50, 50])
+    after = np.array([62, 61, 38, 50])
+    rc = reliable_change(before, after, 0.82, sd_before=10)
+    assert rc.se_diff == pytest.approx(6.0)
+    assert (rc.n_improved, rc.n_unchanged, rc.n_worse) == (1, 2, 1)
+    flipped = reliable_change(before, after, 0.82, sd_before=10, higher_is_better=False)
+    assert (flipped.n_improved, flipped.n_worse) == (1, 1)
+    assert rc.rci[0] == pytest.approx(2.0)
+    assert "rci" not in rc.to_dict()
+
+
+def test_d_z_interval_reference_value():
+    # Independent oracle: the same inversion by a plain bisection on scipy's nct, written here.
+    d, n = 0.5, 30
+
+    def bisect(target):
+        lo, hi = -10.0, 15.0
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            if stats.nct.cdf(d * math.sqrt(n), n - 1, mid) > target:
+                lo = mid
+            else:
+                hi = mid
+        return mid / math.sqrt(n)
+
+    low, high = d_z_confidence_interval(d, n)
+    assert low == pytest.approx(bisect(0.975), abs=1e-6)
+    assert high == pytest.approx(bisect(0.025), abs=1e-6)
+
+
+def test_d_z_interval_survives_huge_effects():
+    low, high = d_z_confidence_interval(8.0, 12)
+    assert 0 < low < 8.0 < high

@@ -1,0 +1,129 @@
+"""Impact-report frames generated with known effects, for testing the assembly without a database."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from analysis.impact import ImpactFrames
+
+START = dt.date(2024, 1, 1)
+
+
+def make_frames(
+    *,
+    seed: int = 1,
+    n_staff: int = 300,
+    practice_effect: float = 8.0,
+    knowledge_gain: float = 20.0,
+    retained: float = 0.5,
+) -> ImpactFrames:
+    """Staff trained on course 1 (true effect ``practice_effect`` points on the audit score from the
+    quarter after training) or course 2 (no effect), at staggered times; the rest never trained."""
+    rng = np.random.default_rng(seed)
+    staff = np.arange(1, n_staff + 1)
+    team = staff % 10
+    ability = rng.normal(0, 8, n_staff)
+    # A third never trained; the rest trained on a random day in months 3-20.
+    trained = rng.random(n_staff) < 0.67
+    course = np.where(rng.random(n_staff) < 0.6, 1, 2)
+    train_day = rng.integers(90, 600, n_staff)
+    training = pd.DataFrame(
+        {
+            "staff": staff[trained],
+            "course": course[trained],
+            "first_trained": [START + dt.timedelta(days=int(d)) for d in train_day[trained]],
+        }
+    )
+    audits, criteria, referrals = [], [], []
+    audit_id = referral_id = 0
+    for i, person in enumerate(staff):
+        for day in sorted(rng.integers(0, 730, 10)):
+            referral_id += 1
+            made_on = START + dt.timedelta(days=int(day))
+            after = trained[i] and course[i] == 1 and day >= train_day[i] + 30
+            score = float(
+                np.clip(55 + ability[i] + (practice_effect if after else 0) + rng.normal(0, 10), 0, 100)
+            )
+            outcome = rng.choice(["accepted", "nfa", "other"], p=[0.5, 0.3, 0.2])
+            referrals.append((referral_id, person, made_on, outcome, bool(rng.random() < 0.1)))
+            for second in (False, True):
+                if second and rng.random() > 0.15:
+                    continue
+                audit_id += 1
+                noisy = float(np.clip(score + (rng.normal(0, 4) if second else 0), 0, 100))
+                audits.append(
+                    (audit_id, referral_id, person, team[i], 100 + int(second), made_on, noisy, second)
+                )
+                for c in range(1, 4):
+                    grade = int(np.clip(round(1 + noisy / 100 * 3 + rng.normal(0, 0.3)), 1, 4))
+                    criteria.append((audit_id, f"c{c}", f"Criterion {c}", grade))
+    scores, items = [], []
+    response = 0
+    for person in staff[trained]:
+        base = rng.normal(55, 12)
+        for phase, offset, shift in (
+            ("pre", 0, 0.0),
+            ("post", 0, knowledge_gain),
+            ("follow_up", 91, knowledge_gain * retained),
+        ):
+            if rng.random() < 0.15:
+                continue
+            response += 1
+            value = float(np.clip(base + shift + rng.normal(0, 8), 0, 100))
+            scores.append((person, 1, 1, phase, offset, "knowledge", "knowledge", value))
+            scores.append(
+                (
+                    person,
+                    1,
+                    1,
+                    phase,
+                    offset,
+                    "confidence",
+                    "confidence",
+                    float(np.clip(5 + shift / 10 + rng.normal(0, 1), 0, 10)),
+                )
+            )
+            scores.append(
+                (
+                    person,
+                    1,
+                    1,
+                    phase,
+                    offset,
+                    "attitudes",
+                    "attitudes",
+                    float(np.clip(3.5 + shift / 100 + rng.normal(0, 0.5), 1, 5)),
+                )
+            )
+            if phase == "post":
+                scores.append((person, 1, 1, phase, offset, "reaction", "reaction", float(rng.uniform(3, 5))))
+                scores.append(
+                    (person, 1, 1, phase, offset, "intention", "intention", float(rng.uniform(2, 5)))
+                )
+            for k in range(6):
+                items.append((response, "knowledge", f"k{k}", float(rng.random() < value / 100), phase))
+    frames = ImpactFrames(
+        scores=pd.DataFrame(
+            scores,
+            columns=["person", "session", "course", "phase", "offset_days", "construct", "scale", "score"],
+        ),
+        item_scores=pd.DataFrame(items, columns=["response", "construct", "item", "value", "phase"]),
+        invitations=pd.DataFrame(
+            [("pre", 0, 200, 170), ("post", 0, 200, 160), ("follow_up", 91, 200, 120)],
+            columns=["phase", "offset_days", "invited", "answered"],
+        ),
+        audits=pd.DataFrame(
+            audits, columns=["audit", "referral", "staff", "team", "auditor", "made_on", "score", "is_second"]
+        ),
+        criteria=pd.DataFrame(criteria, columns=["audit", "criterion", "label", "grade"]),
+        training=training,
+        referrals=pd.DataFrame(
+            referrals, columns=["referral", "staff", "made_on", "outcome_group", "is_rereferral"]
+        ),
+        courses=pd.DataFrame(
+            [(1, "Exploitation course", "face_to_face"), (2, "Other course", "e_learning")],
+            columns=["course", "title", "delivery_mode"],
+        ),
+    )
+    return frames

@@ -1,0 +1,154 @@
+"""The access log is wired into audits, referrals and questionnaire answers: pages, API, exports
+and trainees' submissions."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.auth import SignedInClient
+from tests.factories import ReferralFactory
+from tests.security.world import build_world, grades
+from tests.surveys.conftest import answers_for
+from training.models import AccessAction, AccessLog
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def _entries(**filters):
+    return list(
+        AccessLog.objects.filter(**filters)
+        .order_by("pk")
+        .values_list("actor__username", "action", "object_type", "object_id")
+    )
+
+
+def _client(user):
+    client = SignedInClient()
+    client.force_login(user)
+    return client
+
+
+def test_viewing_an_audit_is_logged(world):
+    manager = world.users["manager"]
+    assert _client(manager).get(f"/audits/{world.audit.pk}/").status_code == 200
+    assert _entries(object_type="practice.audit") == [
+        ("manager", AccessAction.VIEW, "practice.audit", str(world.audit.pk))
+    ]
+
+
+def test_an_audit_out_of_scope_is_not_logged(world):
+    assert _client(world.users["manager_other_team"]).get(f"/audits/{world.audit.pk}/").status_code == 404
+    assert not AccessLog.objects.filter(object_type="practice.audit").exists()
+
+
+def test_saving_and_submitting_an_audit_are_logged(world):
+    manager = world.users["manager"]
+    referral = ReferralFactory(staff=world.staff, case_reference="NB777001")
+    client = _client(manager)
+    started = client.post(f"/referrals/{referral.pk}/audit/")
+    audit_id = started["Location"].rstrip("/").split("/")[-1]
+    form = {"revision": "1", **{f"grade-{code}": "3" for code in grades()}}
+    assert client.post(f"/audits/{audit_id}/", {**form, "save": "draft"}).status_code == 302
+    assert (
+        client.post(f"/audits/{audit_id}/", {**form, "revision": "2", "submit": "submit"}).status_code == 302
+    )
+    actions = [a for _, a, _, _ in _entries(object_type="practice.audit", object_id=audit_id)]
+    assert actions == [AccessAction.CREATE, AccessAction.UPDATE, AccessAction.SUBMIT]
+
+
+def test_the_audit_and_referral_api_log_reads_and_changes(world):
+    manager = world.users["manager"]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager).key}")
+    assert api.get(f"/api/v1/audits/{world.audit.pk}/").status_code == 200
+    assert api.get(f"/api/v1/referrals/{world.referral.pk}/").status_code == 200
+    assert (
+        api.patch(f"/api/v1/referrals/{world.referral.pk}/", {"notes": "Seen"}, format="json").status_code
+        == 200
+    )
+    assert _entries(actor=manager) == [
+        ("manager", AccessAction.VIEW, "practice.audit", str(world.audit.pk)),
+        ("manager", AccessAction.VIEW, "practice.referral", str(world.referral.pk)),
+        ("manager", AccessAction.UPDATE, "practice.referral", str(world.referral.pk)),
+    ]
+
+
+def test_referral_pages_log_views_creations_and_changes(world):
+    lead = world.users["lead"]
+    client = _client(lead)
+    assert client.get(f"/referrals/{world.referral.pk}/").status_code == 200
+    assert client.get(f"/referrals/{world.referral.pk}/edit/").status_code == 200
+    created = client.post(
+        "/referrals/new/",
+        {
+            "staff": world.staff.pk,
+            "made_on": "2025-01-10",
+            "case_reference": "NB777002",
+            "route": "health",
+            "concerns": ["neglect"],
+            "outcome": "nfa",
+        },
+    )
+    assert created.status_code == 302
+    new_id = created["Location"].rstrip("/").split("/")[-1]
+    assert _entries(actor=lead) == [
+        ("lead", AccessAction.VIEW, "practice.referral", str(world.referral.pk)),
+        ("lead", AccessAction.VIEW, "practice.referral", str(world.referral.pk)),
+        ("lead", AccessAction.CREATE, "practice.referral", new_id),
+    ]
+
+
+def test_moderation_view_is_logged(world):
+    manager = world.users["manager"]
+    assert _client(manager).get(f"/referrals/{world.moderated_referral.pk}/moderate/").status_code == 200
+    assert _entries(actor=manager) == [
+        ("manager", AccessAction.VIEW, "practice.referral", str(world.moderated_referral.pk))
+    ]
+
+
+def test_results_and_exports_of_responses_are_logged(world):
+    trainer = world.users["trainer"]
+    client = _client(trainer)
+    session = world.session.pk
+    assert client.get(f"/sessions/{session}/questionnaires/").status_code == 200
+    export = client.get(f"/sessions/{session}/questionnaires/export/long.csv")
+    assert export.status_code == 200
+    b"".join(export.streaming_content)
+    assert client.get(f"/sessions/{session}/questionnaires/export/wide.csv").status_code == 200
+    entries = list(
+        AccessLog.objects.filter(actor=trainer)
+        .order_by("pk")
+        .values_list("action", "object_type", "object_id", "summary")
+    )
+    assert entries == [
+        (AccessAction.VIEW, "surveys.response", str(session), "session results"),
+        (AccessAction.EXPORT, "surveys.response", str(session), "session export, long"),
+        (AccessAction.EXPORT, "surveys.response", str(session), "session export, wide"),
+    ]
+
+
+def test_a_trainee_submission_is_logged_without_a_person(world):
+    response = APIClient().post(
+        "/api/v1/responses/",
+        {"token": world.token, "answers": answers_for(world.administration)},
+        format="json",
+    )
+    assert response.status_code == 201
+    [entry] = AccessLog.objects.filter(action=AccessAction.SUBMIT, object_type="surveys.response")
+    assert entry.actor is None and entry.summary == ""
+
+
+def test_a_trainee_submission_on_the_form_is_logged(world):
+    page = SignedInClient().post(f"/q/{world.token}/", answers_for(world.administration))
+    assert page.status_code == 200
+    assert (
+        AccessLog.objects.filter(
+            action=AccessAction.SUBMIT, object_type="surveys.response", actor=None
+        ).count()
+        == 1
+    )

@@ -1,0 +1,119 @@
+"""Reads of training records, always through the user's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from training.models import (
+    TRAINED_STATUSES,
+    Attendance,
+    Course,
+    StaffMember,
+    Team,
+    TrainingSession,
+    User,
+)
+
+
+def course_list(*, user: User, search: str = "") -> QuerySet[Course]:
+    courses = Course.objects.for_user(user).select_related("owner", "organisation")
+    if search:
+        courses = courses.filter(Q(title__icontains=search) | Q(slug__icontains=search))
+    return courses.annotate(session_count=Count("sessions", distinct=True)).order_by("title")
+
+
+def course_detail(*, user: User, slug: str) -> Course:
+    return Course.objects.for_user(user).select_related("owner", "organisation").get(slug=slug)
+
+
+def course_sessions(*, user: User, course: Course) -> QuerySet[TrainingSession]:
+    return (
+        TrainingSession.objects.for_user(user)
+        .filter(course=course)
+        .select_related("trainer")
+        .annotate(
+            booked=Count("attendances"),
+            trained=Count("attendances", filter=Q(attendances__status__in=TRAINED_STATUSES)),
+        )
+        .order_by("-start")
+    )
+
+
+def session_detail(*, user: User, pk: int) -> TrainingSession:
+    return TrainingSession.objects.for_user(user).select_related("course", "trainer").get(pk=pk)
+
+
+def session_register(*, user: User, session: TrainingSession) -> QuerySet[Attendance]:
+    return (
+        Attendance.objects.for_user(user)
+        .filter(session=session)
+        .select_related("staff__team__organisation")
+        .order_by("staff__name")
+    )
+
+
+def upcoming_sessions(*, user: User, limit: int = 10) -> QuerySet[TrainingSession]:
+    return (
+        TrainingSession.objects.for_user(user)
+        .filter(start__gte=timezone.now())
+        .select_related("course")
+        .order_by("start")[:limit]
+    )
+
+
+def staff_list(*, user: User, search: str = "", team: str = "") -> QuerySet[StaffMember]:
+    staff = StaffMember.objects.for_user(user).select_related("team__organisation")
+    if search:
+        staff = staff.filter(Q(name__icontains=search) | Q(work_email__icontains=search))
+    if team:
+        staff = staff.filter(team__slug=team)
+    return staff.annotate(
+        sessions_trained=Count("attendances", filter=Q(attendances__status__in=TRAINED_STATUSES)),
+        last_trained=Max("attendances__session__start", filter=Q(attendances__status__in=TRAINED_STATUSES)),
+    ).order_by("name")
+
+
+def staff_detail(*, user: User, pk: int) -> StaffMember:
+    attendance = Attendance.objects.select_related("session__course").order_by("-session__start")
+    return (
+        StaffMember.objects.for_user(user)
+        .select_related("team__organisation")
+        .prefetch_related(Prefetch("attendances", queryset=attendance))
+        .get(pk=pk)
+    )
+
+
+def teams_for(*, user: User) -> QuerySet[Team]:
+    since = timezone.now() - dt.timedelta(days=365)
+    return (
+        Team.objects.for_user(user)
+        .select_related("organisation")
+        .annotate(
+            staff_count=Count("staff", filter=Q(staff__active=True), distinct=True),
+            trained_last_year=Count(
+                "staff",
+                filter=Q(
+                    staff__active=True,
+                    staff__attendances__status__in=TRAINED_STATUSES,
+                    staff__attendances__session__start__gte=since,
+                ),
+                distinct=True,
+            ),
+        )
+    )
+
+
+def dashboard_counts(*, user: User) -> dict[str, int]:
+    since = timezone.now() - dt.timedelta(days=365)
+    return {
+        "courses": Course.objects.for_user(user).count(),
+        "sessions_last_year": TrainingSession.objects.for_user(user).filter(start__gte=since).count(),
+        "staff": StaffMember.objects.for_user(user).filter(active=True).count(),
+        "trained_last_year": StaffMember.objects.for_user(user)
+        .filter(active=True, attendances__status__in=TRAINED_STATUSES, attendances__session__start__gte=since)
+        .distinct()
+        .count(),
+    }

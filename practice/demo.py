@@ -279,7 +279,8 @@ def seed_practice(*, demo: DemoTraining, rng: random.Random) -> str:
             grades = {
                 code: _grade(value + severity[auditor] + rng.gauss(0, 0.45)) for code, value in latent.items()
             }
-            day = min(today, referral.made_on + dt.timedelta(days=rng.randint(14, 60)))
+            # Yesterday at the latest: an audit stamped later today would be in the future.
+            day = min(today - dt.timedelta(days=1), referral.made_on + dt.timedelta(days=rng.randint(14, 60)))
             at = timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randint(9, 16), rng.randrange(60))))
             planned.append((referral, auditor, is_second, at, grades))
 

@@ -48,3 +48,5 @@ def test_seeded_audits_improve_after_cse_training_and_have_second_audits():
         >= 20
     ]
     assert max(means) - min(means) > 5
+    # Every audit was submitted in the past, never later than the moment the demo was seeded.
+    assert not Audit.objects.filter(submitted_at__gt=timezone.now()).exists()

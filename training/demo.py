@@ -412,7 +412,8 @@ def insert_rows(model, fields: list[str], rows: Iterable[tuple], batch_size: int
                 for row in rows:
                     copy.write_row(row)
             return
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608  # nosec B608 - names from the model
+        # The table and column names come from the model, quoted by the backend; values are parameters.
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
         iterator = iter(rows)
         while batch := list(itertools.islice(iterator, batch_size)):
             cursor.executemany(sql, batch)

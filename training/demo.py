@@ -413,7 +413,7 @@ def insert_rows(model, fields: list[str], rows: Iterable[tuple], batch_size: int
                     copy.write_row(row)
             return
         # The table and column names come from the model, quoted by the backend; values are parameters.
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608  # nosec B608
         iterator = iter(rows)
         while batch := list(itertools.islice(iterator, batch_size)):
             cursor.executemany(sql, batch)

@@ -4,10 +4,11 @@ to show. Audit answers are edited only through the audit pages, which enforce th
 from django.contrib import admin
 
 from practice.models import Audit, AuditAssignment, Moderation, ModerationGrade, Referral
+from training.access_log import AccessLoggedAdminMixin
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "staff", "made_on", "route", "outcome", "is_rereferral", "exploitation_flag"]
     list_filter = ["outcome", "route", "is_rereferral", "exploitation_flag"]
     readonly_fields = ["case_hash", "is_rereferral", "created_by", "created_at"]
@@ -16,7 +17,7 @@ class ReferralAdmin(admin.ModelAdmin):
 
 
 @admin.register(Audit)
-class AuditAdmin(admin.ModelAdmin):
+class AuditAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "referral", "auditor", "is_second", "status", "overall_grade", "score_0_100"]
     list_filter = ["status", "is_second"]
     readonly_fields = ["response", "version", "revision", "overall_grade", "score_0_100", "submitted_at"]
@@ -30,14 +31,14 @@ class ModerationGradeInline(admin.TabularInline):
 
 
 @admin.register(Moderation)
-class ModerationAdmin(admin.ModelAdmin):
+class ModerationAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     list_display = ["referral", "moderator", "agreed_overall_grade", "created_at"]
     raw_id_fields = ["referral", "moderator"]
     inlines = [ModerationGradeInline]
 
 
 @admin.register(AuditAssignment)
-class AuditAssignmentAdmin(admin.ModelAdmin):
+class AuditAssignmentAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     list_display = ["referral", "reason", "due_on", "assigned_manager", "status"]
     list_filter = ["reason", "status"]
     raw_id_fields = ["referral", "assigned_manager", "compared_with"]

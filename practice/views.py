@@ -28,12 +28,20 @@ from training.views import _apply_validation_error, _csv_import_page, _get_or_40
 logger = logging.getLogger(__name__)
 
 
+def _log_list(request: HttpRequest, object_type: str) -> None:
+    """A page of records is a view of them, logged once with no object id, as the API's lists are."""
+    access_log_record(
+        user=request.user, action=AccessAction.VIEW, object_type=object_type, summary="list", request=request
+    )
+
+
 @role_required(Role.MANAGER, Role.WORKFORCE_LEAD)
 def referral_list(request: HttpRequest) -> HttpResponse:
     team = request.GET.get("team", "").strip()
     outcome = request.GET.get("outcome", "").strip()
     referrals = selectors.referral_list(user=request.user, team=team, outcome=outcome)
     page = _paginate(request, referrals)
+    _log_list(request, "practice.referral")
     return render(
         request,
         "practice/referral_list.html",
@@ -154,12 +162,13 @@ def second_audit_request(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if form.is_valid():
         try:
-            services.second_audit_assign(
+            assignment = services.second_audit_assign(
                 referral=referral, by=request.user, manager=form.cleaned_data["manager"]
             )
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         else:
+            access_log_record(user=request.user, action=AccessAction.CREATE, obj=assignment, request=request)
             messages.success(
                 request, f"Blind second audit asked of {form.cleaned_data['manager'].get_full_name()}."
             )
@@ -259,6 +268,7 @@ def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.MANAGER)
 def audits_due(request: HttpRequest) -> HttpResponse:
     page = _paginate(request, selectors.audits_due(user=request.user))
+    _log_list(request, "practice.auditassignment")
     return render(request, "practice/audits_due.html", {"page": page, "today": timezone.localdate()})
 
 
@@ -266,6 +276,7 @@ def audits_due(request: HttpRequest) -> HttpResponse:
 def audit_history(request: HttpRequest) -> HttpResponse:
     team = request.GET.get("team", "").strip()
     page = _paginate(request, selectors.audit_history(user=request.user, team=team))
+    _log_list(request, "practice.audit")
     return render(
         request,
         "practice/audit_history.html",
@@ -281,6 +292,7 @@ def audit_history(request: HttpRequest) -> HttpResponse:
 @role_required(Role.MANAGER)
 def moderation_list(request: HttpRequest) -> HttpResponse:
     page = _paginate(request, selectors.moderation_queue(user=request.user))
+    _log_list(request, "practice.referral")
     return render(request, "practice/moderation_list.html", {"page": page})
 
 

@@ -4,6 +4,7 @@ invitation's staff member and its response are never listed side by side."""
 from django.contrib import admin
 
 from surveys.models import Administration, Instrument, InstrumentVersion, Invitation, Item, Scale
+from training.access_log import AccessLoggedAdminMixin
 
 
 class VersionInline(admin.TabularInline):
@@ -54,7 +55,7 @@ class AdministrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     # Which people were invited and whether they answered, but not what they answered.
     list_display = ["id", "administration", "staff", "sent_at", "reminder_count", "answered", "opted_out_at"]
     list_filter = ["administration__phase"]

@@ -80,10 +80,11 @@ def access_logged(object_type: str, *, id_kwarg: str = "pk", write_action: str =
 
 class AccessLoggedMixin:
     """For DRF viewsets: logs list, retrieve, create, update and destroy of ``access_log_type``
-    records when they succeed. A list is logged once, as a view with no object id."""
+    records when they succeed. A list is logged once, as a view with no object id. A viewset with
+    extra actions that show or change records adds them to ``access_log_actions``."""
 
     access_log_type: str = ""
-    _ACTIONS = {
+    access_log_actions = {
         "list": AccessAction.VIEW,
         "retrieve": AccessAction.VIEW,
         "create": AccessAction.CREATE,
@@ -94,7 +95,7 @@ class AccessLoggedMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        action = self._ACTIONS.get(getattr(self, "action", None) or "")
+        action = self.access_log_actions.get(getattr(self, "action", None) or "")
         if action is not None and response.status_code < 400:
             object_id = kwargs.get(self.lookup_url_kwarg or self.lookup_field)
             if object_id is None and self.action == "create" and isinstance(response.data, dict):
@@ -108,6 +109,52 @@ class AccessLoggedMixin:
                 request=request,
             )
         return response
+
+
+class AccessLoggedAdminMixin:
+    """For ModelAdmins of logged records: the change list and a record's page are views, and
+    additions, changes and deletions are logged through the admin's own hooks, which Django calls
+    only once the change is saved. Forms refused as invalid are logged as views."""
+
+    access_log_list_summary = "admin list"
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            access_log_record(
+                user=request.user,
+                action=AccessAction.VIEW,
+                object_type=self.model._meta.label_lower,
+                summary=self.access_log_list_summary,
+                request=request,
+            )
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # A saved change redirects and is logged by log_change; anything else shown is a view.
+        if response.status_code == 200:
+            access_log_record(
+                user=request.user,
+                action=AccessAction.VIEW,
+                object_type=self.model._meta.label_lower,
+                object_id=object_id,
+                request=request,
+            )
+        return response
+
+    def log_addition(self, request, obj, message):
+        access_log_record(user=request.user, action=AccessAction.CREATE, obj=obj, request=request)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        access_log_record(user=request.user, action=AccessAction.UPDATE, obj=obj, request=request)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            access_log_record(user=request.user, action=AccessAction.DELETE, obj=obj, request=request)
+        return super().log_deletions(request, queryset)
 
 
 def _csv_cell(value: object) -> str:

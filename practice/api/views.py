@@ -177,8 +177,11 @@ class RubricViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-class AuditAssignmentViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditAssignmentViewSet(AccessLoggedMixin, viewsets.ReadOnlyModelViewSet):
     """The audit schedule: referrals proposed for audit, by whom and by when."""
+
+    # Which referrals are being audited, and by whom, is part of the audit record.
+    access_log_type = "practice.auditassignment"
 
     serializer_class = s.AuditAssignmentOutput
     filterset_fields = ["status", "reason", "assigned_manager", "referral"]

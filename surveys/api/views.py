@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from surveys import selectors, services
 from surveys.api import serializers as s
 from surveys.models import Instrument
-from training.access_log import access_log_record
+from training.access_log import AccessLoggedMixin, access_log_record
 from training.models import AccessAction, Role
 
 
@@ -46,8 +46,13 @@ class InstrumentViewSet(viewsets.ReadOnlyModelViewSet):
         return context
 
 
-class AdministrationViewSet(viewsets.ReadOnlyModelViewSet):
+class AdministrationViewSet(AccessLoggedMixin, viewsets.ReadOnlyModelViewSet):
     """Questionnaires of the sessions you can see, with how many were invited and answered."""
+
+    # Counts of who answered are read from the responses, so reading them is logged like the
+    # session's results page.
+    access_log_type = "surveys.administration"
+    access_log_actions = {**AccessLoggedMixin.access_log_actions, "response_rate": AccessAction.VIEW}
 
     serializer_class = s.AdministrationOutput
     filterset_fields = ["session", "phase"]

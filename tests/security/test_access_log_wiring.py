@@ -152,3 +152,92 @@ def test_a_trainee_submission_on_the_form_is_logged(world):
         ).count()
         == 1
     )
+
+
+def _api(user):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return api
+
+
+def test_the_audit_schedule_api_logs_reads(world):
+    manager = world.users["manager"]
+    api = _api(manager)
+    assert api.get("/api/v1/audit-schedule/").status_code == 200
+    assert api.get(f"/api/v1/audit-schedule/{world.assignment.pk}/").status_code == 200
+    assert api.get(f"/api/v1/audit-schedule/{world.theirs['assignment'].pk}/").status_code == 404
+    assert _entries(actor=manager) == [
+        ("manager", AccessAction.VIEW, "practice.auditassignment", ""),
+        ("manager", AccessAction.VIEW, "practice.auditassignment", str(world.assignment.pk)),
+    ]
+
+
+def test_the_administrations_api_logs_reads_of_response_counts(world):
+    trainer = world.users["trainer"]
+    api = _api(trainer)
+    post = world.administration.pk
+    assert api.get(f"/api/v1/administrations/?session={world.session.pk}").status_code == 200
+    assert api.get(f"/api/v1/administrations/{post}/").status_code == 200
+    assert api.get(f"/api/v1/administrations/{post}/response-rate/").status_code == 200
+    assert _entries(actor=trainer) == [
+        ("trainer", AccessAction.VIEW, "surveys.administration", ""),
+        ("trainer", AccessAction.VIEW, "surveys.administration", str(post)),
+        ("trainer", AccessAction.VIEW, "surveys.administration", str(post)),
+    ]
+
+
+def test_asking_for_a_second_audit_is_logged(world):
+    manager = world.users["manager"]
+    second = world.users["manager_other_team"]
+    page = _client(manager).post(f"/referrals/{world.referral.pk}/second-audit/", {"manager": second.pk})
+    assert page.status_code == 302
+    assignment = world.referral.assignments.get(reason="second_audit")
+    assert _entries(actor=manager) == [
+        ("manager", AccessAction.CREATE, "practice.auditassignment", str(assignment.pk))
+    ]
+
+
+def test_a_refused_second_audit_request_is_not_logged_as_a_change(world):
+    manager = world.users["manager"]
+    # The first auditor cannot be the second.
+    _client(manager).post(f"/referrals/{world.referral.pk}/second-audit/", {"manager": manager.pk})
+    assert not world.referral.assignments.filter(reason="second_audit").exists()
+    assert _entries(actor=manager) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "object_type"),
+    [
+        ("/referrals/", "practice.referral"),
+        ("/audits/", "practice.audit"),
+        ("/audits/due/", "practice.auditassignment"),
+        ("/moderation/", "practice.referral"),
+    ],
+)
+def test_list_pages_of_referrals_and_audits_are_logged(world, path, object_type):
+    manager = world.users["manager"]
+    assert _client(manager).get(path).status_code == 200
+    assert list(AccessLog.objects.values_list("actor__username", "action", "object_type", "summary")) == [
+        ("manager", AccessAction.VIEW, object_type, "list")
+    ]
+
+
+def test_the_admin_logs_views_and_changes_of_referrals_and_audits(world):
+    admin = world.users["admin"]
+    client = _client(admin)
+    assert client.get("/admin/practice/audit/").status_code == 200
+    assert client.get(f"/admin/practice/audit/{world.audit.pk}/change/").status_code == 200
+    url = f"/admin/practice/referral/{world.referral.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update({"staff": world.staff.pk, "concerns": '["neglect"]', "notes": "Checked in the admin"})
+    changed = client.post(url, data)
+    assert changed.status_code == 302, changed.context["adminform"].form.errors
+    assert client.get("/admin/surveys/invitation/").status_code == 200
+    assert _entries(actor=admin) == [
+        ("admin", AccessAction.VIEW, "practice.audit", ""),
+        ("admin", AccessAction.VIEW, "practice.audit", str(world.audit.pk)),
+        ("admin", AccessAction.VIEW, "practice.referral", str(world.referral.pk)),
+        ("admin", AccessAction.UPDATE, "practice.referral", str(world.referral.pk)),
+        ("admin", AccessAction.VIEW, "surveys.invitation", ""),
+    ]

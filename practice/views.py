@@ -338,13 +338,31 @@ def coverage(request: HttpRequest) -> HttpResponse:
     return render(request, "practice/coverage.html", {"rows": rows})
 
 
+def _logged_import(request: HttpRequest, importer, object_type: str):
+    """An import creates or changes many records at once: one entry says who imported how many."""
+
+    def run(*, data, by: User):
+        result = importer(data=data, by=by)
+        if result.ok and result.saved:
+            access_log_record(
+                user=by,
+                action=AccessAction.CREATE,
+                object_type=object_type,
+                summary=f"import, {result.created} new, {result.updated} updated",
+                request=request,
+            )
+        return result
+
+    return run
+
+
 @sensitive_post_parameters()
 @role_required(Role.MANAGER, Role.WORKFORCE_LEAD)
 @require_http_methods(["GET", "POST"])
 def import_referrals(request: HttpRequest) -> HttpResponse:
     return _csv_import_page(
         request,
-        importer=imports.referral_import,
+        importer=_logged_import(request, imports.referral_import, "practice.referral"),
         template="training/import.html",
         title="Import past referrals",
         columns=(
@@ -362,7 +380,7 @@ def import_audits(request: HttpRequest) -> HttpResponse:
     codes = ", ".join(services.rubric_current().items.order_by("position").values_list("code", flat=True))
     return _csv_import_page(
         request,
-        importer=imports.audit_import,
+        importer=_logged_import(request, imports.audit_import, "practice.audit"),
         template="training/import.html",
         title="Import past audits",
         columns=(

@@ -2,6 +2,7 @@
 and trainees' submissions."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -217,9 +218,10 @@ def test_a_refused_second_audit_request_is_not_logged_as_a_change(world):
 def test_list_pages_of_referrals_and_audits_are_logged(world, path, object_type):
     manager = world.users["manager"]
     assert _client(manager).get(path).status_code == 200
-    assert list(AccessLog.objects.values_list("actor__username", "action", "object_type", "summary")) == [
-        ("manager", AccessAction.VIEW, object_type, "list")
-    ]
+    logged = AccessLog.objects.order_by("pk").values_list(
+        "actor__username", "action", "object_type", "summary"
+    )
+    assert list(logged) == [("manager", AccessAction.VIEW, object_type, "list")]
 
 
 def test_the_admin_logs_views_and_changes_of_referrals_and_audits(world):
@@ -240,4 +242,30 @@ def test_the_admin_logs_views_and_changes_of_referrals_and_audits(world):
         ("admin", AccessAction.VIEW, "practice.referral", str(world.referral.pk)),
         ("admin", AccessAction.UPDATE, "practice.referral", str(world.referral.pk)),
         ("admin", AccessAction.VIEW, "surveys.invitation", ""),
+    ]
+
+
+def test_imports_of_referrals_and_audits_are_logged(world):
+    manager = world.users["manager"]
+    client = _client(manager)
+    referrals = (
+        "work_email,made_on,case_reference,route,concerns,outcome\n"
+        f"{world.staff.work_email},2025-01-05,NB700001,police,neglect,nfa\n"
+    )
+    page = client.post("/imports/referrals/", {"file": SimpleUploadedFile("r.csv", referrals.encode())})
+    assert page.status_code == 302
+    audits = (
+        "work_email,made_on,case_reference,auditor,audit_date," + ",".join(grades()) + "\n"
+        f"{world.staff.work_email},2025-01-05,NB700001,manager,2025-02-01,"
+        + ",".join(grades().values())
+        + "\n"
+    )
+    page = client.post("/imports/audits/", {"file": SimpleUploadedFile("a.csv", audits.encode())})
+    assert page.status_code == 302
+    # A file with errors saves nothing, so nothing is logged.
+    client.post("/imports/referrals/", {"file": SimpleUploadedFile("bad.csv", b"work_email\nnobody\n")})
+    logged = AccessLog.objects.filter(actor=manager).order_by("pk")
+    assert list(logged.values_list("action", "object_type", "summary")) == [
+        (AccessAction.CREATE, "practice.referral", "import, 1 new, 0 updated"),
+        (AccessAction.CREATE, "practice.audit", "import, 1 new, 0 updated"),
     ]

@@ -56,15 +56,25 @@ class AdministrationAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
-    # Which people were invited and whether they answered, but not what they answered.
-    list_display = ["id", "administration", "staff", "sent_at", "reminder_count", "answered", "opted_out_at"]
+    # Which people were invited and whether they answered, but not what they answered. For an
+    # anonymous questionnaire not even whether: reminders stop once someone answers, so their
+    # count and date tell it too.
+    list_display = ["id", "administration", "staff", "sent_at", "reminders", "answered", "opted_out_at"]
     list_filter = ["administration__phase"]
     search_fields = ["staff__name", "staff__work_email"]
     raw_id_fields = ["administration", "staff"]
-    exclude = ["response"]
-    readonly_fields = ["sent_at", "reminder_count", "last_reminded_at", "opted_out_at"]
+    exclude = ["response", "reminder_count", "last_reminded_at"]
+    readonly_fields = ["sent_at", "reminders", "opted_out_at"]
     list_select_related = ["administration__session__course", "staff"]
 
     @admin.display(boolean=True)
-    def answered(self, invitation: Invitation) -> bool:
+    def answered(self, invitation: Invitation) -> bool | None:
+        if invitation.administration.anonymous:
+            return None
         return invitation.response_id is not None
+
+    @admin.display(description="reminders")
+    def reminders(self, invitation: Invitation) -> str:
+        if invitation.administration.anonymous:
+            return "not shown (anonymous)"
+        return str(invitation.reminder_count)

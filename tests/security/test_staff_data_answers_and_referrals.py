@@ -12,6 +12,7 @@ from practice import services as practice_services
 from practice.models import Audit, Moderation
 from surveys import services as survey_services
 from surveys.models import Answer, Invitation, Phase, ScaleScore
+from tests.auth import SignedInClient
 from tests.factories import AttendanceFactory, ReferralFactory, TrainingSessionFactory
 from tests.security.world import build_world, grades
 from tests.surveys.conftest import answers_for
@@ -142,3 +143,15 @@ def test_erasure_blanks_comments_about_their_work_and_keeps_grades(world, audite
     audit.refresh_from_db()
     assert (audit.overall_grade, audit.score_0_100) == (grade, score)
     assert Answer.objects.get(response=audit.response, item__code="timely").value == "2"
+
+
+def test_the_admin_does_not_show_who_answered_an_anonymous_questionnaire(answered):
+    client = SignedInClient()
+    client.force_login(answered.users["admin"])
+    listing = client.get("/admin/surveys/invitation/").content.decode()
+    # Both were answered: the named one says so, the anonymous one shows neither yes nor no.
+    assert listing.count("icon-yes.svg") == 1 and listing.count("icon-unknown.svg") == 1
+    assert "icon-no.svg" not in listing
+    anonymous = Invitation.objects.get(administration__anonymous=True)
+    page = client.get(f"/admin/surveys/invitation/{anonymous.pk}/change/").content.decode()
+    assert "not shown (anonymous)" in page

@@ -113,8 +113,14 @@ class AuditForm(forms.Form):
 
 
 class ModerationForm(GovukFormMixin, forms.Form):
+    # Each required message names its question: the error summary lists them together, and three
+    # links all reading "This field is required." cannot be told apart (WCAG 3.3.1).
     overall_grade = forms.TypedChoiceField(
-        label="Agreed overall grade", choices=GRADE_CHOICES, coerce=int, widget=forms.RadioSelect
+        label="Agreed overall grade",
+        choices=GRADE_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the agreed overall grade."},
     )
     note = forms.CharField(
         label="Moderation note",
@@ -128,7 +134,11 @@ class ModerationForm(GovukFormMixin, forms.Form):
         self.items = list(items)
         for item in self.items:
             self.fields[f"grade-{item.code}"] = forms.TypedChoiceField(
-                label=item.text, choices=GRADE_CHOICES, coerce=int, widget=forms.RadioSelect
+                label=item.text,
+                choices=GRADE_CHOICES,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Choose the agreed grade for: {item.text}."},
             )
             self.fields[f"grade-{item.code}"].widget.attrs["class"] = "govuk-radios__input"
         # Agreed criteria first, the overall grade and note last.

@@ -33,9 +33,11 @@ CHROMIUM_ARGS = [
 # WCAG 2.0, 2.1 and 2.2 at levels A and AA: the public sector accessibility standard.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+# A British browser: dates typed into date fields, and shown in them, are day first.
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "en-GB"}
 PHONE = {
     "viewport": {"width": 390, "height": 844},
+    "locale": "en-GB",
     "device_scale_factor": 2,
     "is_mobile": True,
     "has_touch": True,
@@ -123,6 +125,28 @@ def axe_check(page: Page) -> None:
         tracker.checked = len(tracker.loaded)
     if result:
         raise AccessibilityError(format_violations(page.url, json.loads(json.dumps(result))))
+    broken = broken_references(page)
+    if broken:
+        raise AccessibilityError(
+            f"aria-describedby or aria-labelledby names ids that are not on {page.url}, so hints or "
+            f"error messages are never read out: {broken}"
+        )
+
+
+def broken_references(page: Page) -> list[str]:
+    """Controls whose aria-describedby or aria-labelledby names an id the page does not have.
+
+    axe-core only marks these for review (it passes when any one id of the list exists), yet a
+    hint or an error message linked by a wrong id is silent for a screen reader user. Django's
+    BoundField adds {id}_helptext and {id}_error to a control's aria-describedby whatever the
+    template calls them, which is how this went wrong once."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[aria-describedby], [aria-labelledby]')].flatMap(e =>
+            ['aria-describedby', 'aria-labelledby'].flatMap(attribute =>
+                (e.getAttribute(attribute) || '').split(/\\s+/)
+                    .filter(id => id && !document.getElementById(id))
+                    .map(id => `${e.tagName.toLowerCase()}#${e.id} ${attribute}="${id}"`)))"""
+    )
 
 
 def visit(page: Page, url: str, *, status: int | None = 200) -> Page:
@@ -138,10 +162,17 @@ def visit(page: Page, url: str, *, status: int | None = 200) -> Page:
 def submit(page: Page, button: Locator | str) -> Page:
     """Click a button that submits a form, wait for the next page and run axe on it."""
     locator = page.locator(button) if isinstance(button, str) else button
-    with page.expect_navigation():
+    with page.expect_navigation() as navigation:
         locator.click()
+    _no_server_error(navigation.value)
     axe_check(page)
     return page
+
+
+def _no_server_error(response) -> None:
+    # The error page is accessible too, so axe alone would let a crash pass unnoticed.
+    if response is not None:
+        assert response.status < 500, f"{response.url} answered {response.status}"
 
 
 def css_loaded(page: Page) -> bool:
@@ -163,3 +194,95 @@ def sign_in_with_form(page: Page, username: str, password: str) -> Page:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     return submit(page, page.get_by_role("button", name="Sign in"))
+
+
+def follow(page: Page, link: Locator | str) -> Page:
+    """Click a link, wait for the page it opens and run axe on it."""
+    return submit(page, link)
+
+
+def tab_to(page: Page, text: str, *, limit: int = 100) -> dict:
+    """Press Tab until a link or button with this text has the focus (and fail if it never does)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        now = focused(page)
+        if now["text"] == text:
+            return now
+    raise AssertionError(f"Tab never reached {text!r}")
+
+
+# --- The keyboard alone -------------------------------------------------------------------------
+
+
+def focused(page: Page) -> dict:
+    """What has the keyboard focus: its tag, type, name, id and text."""
+    return page.evaluate(
+        """() => {
+            const e = document.activeElement;
+            return {tag: e.tagName, type: e.type || '', name: e.name || '', id: e.id,
+                    text: (e.textContent || '').trim()};
+        }"""
+    )
+
+
+def chosen(page: Page) -> dict[str, str]:
+    """The radio buttons chosen on the page, as {question code: value}."""
+    return page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('input:checked')].map(i => [i.name, i.value]))"
+    )
+
+
+# GOV.UK Frontend's focus colour, used by every focus indicator.
+FOCUS_YELLOW = "rgb(255, 221, 0)"
+
+
+def focus_is_visible(page: Page) -> bool:
+    """WCAG 2.4.7: the focused control shows GOV.UK's yellow focus indicator. A radio's is drawn on
+    its label's circle (the input itself is transparent), a text box's on its outline."""
+    return page.evaluate(
+        """(yellow) => {
+            const e = document.activeElement;
+            const styles = e.type === 'radio'
+                ? [getComputedStyle(e.labels[0], '::before')]
+                : [getComputedStyle(e)];
+            return styles.some(s => (s.boxShadow + ' ' + s.outlineColor).includes(yellow));
+        }""",
+        FOCUS_YELLOW,
+    )
+
+
+def answer_with_keyboard(
+    page: Page, choices: dict[str, str], texts: dict[str, str], button: str
+) -> list[str]:
+    """Complete a form with Tab, arrow keys, Space, typing and Enter only, as someone who cannot
+    use a mouse does: Tab into each radio group, choose with Space (the first option) or the down
+    arrow, type into text boxes, and press Enter on the button. Returns the groups and boxes in the
+    order the keyboard reached them."""
+    reached: list[str] = []
+    for _ in range(500):
+        page.keyboard.press("Tab")
+        now = focused(page)
+        if now["tag"] == "BUTTON" and now["text"] == button:
+            with page.expect_navigation() as navigation:
+                page.keyboard.press("Enter")
+            _no_server_error(navigation.value)
+            axe_check(page)
+            return reached
+        name = now["name"]
+        if now["type"] == "radio" and name in choices:
+            reached.append(name)
+            assert focus_is_visible(page), f"no visible focus on {name}"
+            values = page.evaluate(f"[...document.getElementsByName({name!r})].map(r => r.value)")
+            # Tab lands on the first radio of a group with nothing chosen.
+            assert now["id"] == page.locator(f'input[name="{name}"]').first.get_attribute("id")
+            index = values.index(choices[name])
+            if index == 0:
+                page.keyboard.press("Space")
+            for _ in range(index):
+                page.keyboard.press("ArrowDown")
+            assert page.locator(f'input[name="{name}"]:checked').get_attribute("value") == choices[name]
+        elif now["tag"] == "TEXTAREA" and name in texts:
+            reached.append(name)
+            assert focus_is_visible(page), f"no visible focus on {name}"
+            page.keyboard.type(texts[name])
+    raise AssertionError(f"Tab never reached the {button!r} button; it reached {reached}")

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from practice import services
 from tests.browser.helpers import axe_check, follow, submit, visit
@@ -92,6 +93,10 @@ def test_lead_filters_the_impact_report_and_downloads_the_pdf(page, sign_in, lea
     assert page.get_by_role("link", name="Download the report as PDF").count() == 0  # no report yet
     summary.get_by_role("link").click()
     assert page.evaluate("document.activeElement.id") == "to"
+    # The field itself says what is wrong, for a screen reader landing on it.
+    expect(page.locator("#to")).to_have_accessible_description(
+        re.compile("must be on or after the start date")
+    )
     filters = page.get_by_role("form", name="Choose what the report covers")
     assert filters.get_by_label("Course").evaluate("s => s.selectedOptions[0].text") == CSE
     assert filters.get_by_label("From (optional)").input_value() == end

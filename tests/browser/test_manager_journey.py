@@ -2,9 +2,11 @@
 error without losing anything typed, and complete an audit with the keyboard alone."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from practice.models import AssignmentStatus, Audit, AuditAssignment, AuditReason, AuditStatus
 from practice.services import rubric_current
@@ -95,7 +97,10 @@ def test_manager_works_through_the_audits_due_and_recovers_from_an_error(page, s
         "#grade-timely",
     ]
     assert links.nth(1).inner_text().startswith("The referral was timely")
-    assert page.locator("#error-timely").is_visible()
+    # The group itself says what is wrong, for a screen reader user who tabs to it.
+    expect(page.get_by_role("group", name="The referral was timely")).to_have_accessible_description(
+        re.compile("Error:.+")
+    )
     # Nothing entered is lost: every grade and both pieces of evidence are still on the page.
     assert chosen(page) == radios({code: grade for code, grade in grades.items() if code not in missed})
     for code, text in evidence.items():

@@ -2,6 +2,7 @@
 which disagrees with the first on two criteria, and the moderation that settles the grades."""
 
 import pytest
+from playwright.sync_api import expect
 
 from practice import services
 from practice.models import AssignmentStatus, Audit, AuditAssignment, AuditReason, Moderation
@@ -90,6 +91,9 @@ def test_second_manager_audits_blind_and_moderates_the_disagreement(page, sign_i
     assert page.get_by_label("Moderation note").input_value() == note
     links.first.click()
     assert page.evaluate("document.activeElement.id") == "id_overall_grade_0"
+    expect(page.get_by_role("group", name="Agreed overall grade")).to_have_accessible_description(
+        "Error: Choose the agreed overall grade."
+    )
     page.get_by_role("group", name="Agreed overall grade").get_by_label("Good (3)").check()
     submit(page, page.get_by_role("button", name="Record the agreed grades"))
 

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from surveys import services
 from surveys.models import Administration, Instrument, Invitation, Phase, Response
@@ -125,6 +126,8 @@ def test_trainee_answers_the_pre_and_post_questionnaires_on_a_phone(phone, sessi
     assert links.first.get_attribute("href") == "#q-k_boys"
     links.first.click()
     assert phone.evaluate("document.activeElement.id") == "q-k_boys"
+    group = phone.get_by_role("group").filter(has=phone.locator("#q-k_boys"))
+    expect(group).to_have_accessible_description(re.compile("Error:"))
     assert chosen(phone) == answers, "answers given before the error were lost"
     assert not Response.objects.exists()
 

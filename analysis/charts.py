@@ -19,6 +19,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_svg import RendererSVG
+from matplotlib.transforms import Bbox
 
 BLUE = "#1d70b8"
 DARK_BLUE = "#003078"
@@ -46,6 +48,8 @@ STYLE = {
 }
 
 FIGSIZE = (7.0, 3.4)
+# Matplotlib always writes SVG at 72 dots per inch (one dot per point).
+SVG_DPI = 72
 
 
 @dataclass(frozen=True)
@@ -97,9 +101,24 @@ def _style_to_attributes(svg: str) -> str:
     return re.sub(r'style="([^"]*)"', convert, svg)
 
 
+def _tight_box(fig) -> Bbox:
+    """The figure's tight bounding box (in inches, padded as savefig pads it), measured with an SVG
+    renderer at the SVG's 72 dpi, so text is measured exactly as it will be drawn.
+
+    ``savefig(bbox_inches="tight")`` finds the same box by drawing the whole figure once before
+    drawing it for real; the box depends only on the extents of text, ticks and axes, which can be
+    measured without drawing, and the dry run was about a third of the charts' time.
+    """
+    fig.set_dpi(SVG_DPI)
+    width, height = fig.get_size_inches() * SVG_DPI
+    renderer = RendererSVG(width, height, io.StringIO())
+    pad = plt.rcParams["savefig.pad_inches"]
+    return fig.get_tightbbox(renderer).padded(pad)
+
+
 def _svg(fig) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(buffer, format="svg", bbox_inches=_tight_box(fig), metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
     start = text.find("<svg")

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analysis.impact import ImpactFrames
 from practice.models import Audit, AuditStatus, Outcome, Referral
-from surveys.models import Answer, Construct, Invitation, ItemKind, ScaleScore
+from surveys.models import Answer, Construct, Invitation, Item, ItemKind, ScaleScore
 from surveys.scoring import ItemRule, item_score
 from training.models import (
     Attendance,
@@ -227,12 +228,6 @@ def _frame(rows, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=columns)
 
 
-def _as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
-
-
 def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
     staff = staff_in_selection(user=user, selection=selection).values("id")
     sessions = sessions_in_selection(user=user, selection=selection)
@@ -301,11 +296,11 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
     if selection.date_to:
         referral_filter &= Q(made_on__lte=selection.date_to)
     referrals_qs = Referral.objects.filter(referral_filter)
-    referral_rows = referrals_qs.values_list("id", "staff_id", "made_on", "outcome", "is_rereferral")
     referrals = _frame(
-        ((r, s, m, OUTCOME_GROUPS.get(o, "other"), rr) for r, s, m, o, rr in referral_rows),
+        referrals_qs.values_list("id", "staff_id", "made_on", "outcome", "is_rereferral"),
         ["referral", "staff", "made_on", "outcome_group", "is_rereferral"],
     )
+    referrals["outcome_group"] = referrals["outcome_group"].map(OUTCOME_GROUPS).fillna("other")
 
     submitted = Audit.objects.filter(status=AuditStatus.SUBMITTED, referral__in=referrals_qs)
     audits = _frame(
@@ -318,30 +313,43 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
             "referral__made_on",
             "score_0_100",
             "is_second",
+            "response_id",
         ),
-        ["audit", "referral", "staff", "team", "auditor", "made_on", "score", "is_second"],
+        ["audit", "referral", "staff", "team", "auditor", "made_on", "score", "is_second", "response"],
     )
-    criteria = _frame(
-        (
-            (audit, code, text, int(value))
-            for audit, code, text, value in Answer.objects.filter(
-                response__audit__in=submitted, item__kind=ItemKind.RUBRIC_4
-            )
-            .exclude(value="")
-            .values_list("response__audit__id", "item__code", "item__text", "value")
-            .order_by("item__position")
-        ),
-        ["audit", "criterion", "label", "grade"],
+    # Criterion grades are the largest frame (one row per criterion of every audit, about ten times
+    # the audits). Joining the criterion's code and full wording onto every row, and sorting them,
+    # made this the slowest query of the report, so the query returns only ids and the grade, and
+    # the few rubric items are read once and mapped here.
+    rubric = _frame(
+        Item.objects.filter(kind=ItemKind.RUBRIC_4)
+        .order_by("position", "id")
+        .values_list("id", "code", "text"),
+        ["item", "criterion", "label"],
     )
+    grades = _frame(
+        Answer.objects.filter(response_id__in=submitted.values("response_id"), item__kind=ItemKind.RUBRIC_4)
+        .exclude(value="")
+        .values_list("response_id", "item_id", "value"),
+        ["response", "item", "grade"],
+    )
+    grades["grade"] = grades["grade"].astype(int)
+    # Rows in the rubric's order, as the report lists criteria in the order auditors see them.
+    grades["order"] = grades["item"].map(pd.Series(range(len(rubric)), index=rubric["item"]))
+    criteria = (
+        grades.sort_values("order", kind="stable")
+        .merge(audits[["audit", "response"]], on="response")
+        .merge(rubric, on="item")[["audit", "criterion", "label", "grade"]]
+    )
+    audits = audits.drop(columns="response")
 
     trained = Attendance.objects.trained().filter(staff__in=staff, session__in=sessions)
+    # The local date of the first session, computed in the database (in the current time zone, as
+    # timezone.localtime would) rather than converting every timestamp in Python.
     training = _frame(
-        (
-            (s, c, _as_date(first))
-            for s, c, first in trained.values_list("staff_id", "session__course_id")
-            .annotate(first=Min("session__start"))
-            .values_list("staff_id", "session__course_id", "first")
-        ),
+        trained.values_list("staff_id", "session__course_id")
+        .annotate(first=Min(TruncDate("session__start")))
+        .values_list("staff_id", "session__course_id", "first"),
         ["staff", "course", "first_trained"],
     )
     course_frame = _frame(

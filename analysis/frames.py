@@ -342,6 +342,9 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         .merge(rubric, on="item")[["audit", "criterion", "label", "grade"]]
     )
     audits = audits.drop(columns="response")
+    # An empty selection gives object columns; a boolean mask or a mean on them would then fail.
+    audits = audits.astype({"is_second": bool, "score": float})
+    referrals = referrals.astype({"is_rereferral": bool})
 
     trained = Attendance.objects.trained().filter(staff__in=staff, session__in=sessions)
     # The local date of the first session, computed in the database (in the current time zone, as

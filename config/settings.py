@@ -83,6 +83,13 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
+    "DATABASE_JIT", default=False
+):
+    # PostgreSQL's JIT compiles any plan whose estimated cost passes jit_above_cost; for the scoped
+    # list queries (correlated EXISTS) that estimate is high, and compiling took 1-3 s for a query
+    # that runs in 70 ms (BENCHMARKS.md, API list endpoints). Off per connection unless asked for.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "training.User"

@@ -113,7 +113,7 @@ SELECT i.staff_id AS person, a.phase AS phase, a.offset_days AS offset_days, sc.
 FROM surveys_scalescore ss
 JOIN surveys_scale sc ON sc.id = ss.scale_id
 JOIN surveys_response r ON r.id = ss.response_id
-JOIN surveys_invitation i ON i.response_id = r.id
+JOIN surveys_invitation i ON i.id = r.invitation_id
 JOIN surveys_administration a ON a.id = i.administration_id
 WHERE r.submitted_at IS NOT NULL AND ss.score IS NOT NULL AND i.staff_id IS NOT NULL
 """

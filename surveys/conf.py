@@ -28,5 +28,6 @@ def survey_setting(name: str):
 
 
 def person_key_secret() -> bytes:
-    """The key for pseudonymous person keys in exports; a dedicated setting, else SECRET_KEY."""
-    return (getattr(settings, "SURVEY_PERSON_KEY_SECRET", "") or settings.SECRET_KEY).encode()
+    """The key for pseudonymous person keys in exports (SURVEY_PERSON_KEY_SECRET, required in
+    production)."""
+    return settings.SURVEY_PERSON_KEY_SECRET.encode()

@@ -176,13 +176,17 @@ def seed_surveys(*, demo, rng: random.Random) -> str:
                 invitation.reminder_count = 2
                 invitation.last_reminded_at = administration.opens_at + dt.timedelta(days=10)
 
+    # Invitations first: each response points at its invitation.
+    invitations = Invitation.objects.bulk_create(invitations, batch_size=2000)
     responses = Response.objects.bulk_create(
-        (Response(version=version, submitted_at=submitted) for _, _, submitted, _ in answered),
+        (
+            Response(version=version, invitation=invitation, submitted_at=submitted)
+            for invitation, _, submitted, _ in answered
+        ),
         batch_size=2000,
     )
     answer_rows, score_rows = [], []
-    for response, (invitation, values, _, keep) in zip(responses, answered, strict=True):
-        invitation.response = response
+    for response, (_, values, _, keep) in zip(responses, answered, strict=True):
         if keep:
             answer_rows.extend(
                 (response.pk, item_id, "", value)
@@ -194,15 +198,15 @@ def seed_surveys(*, demo, rng: random.Random) -> str:
             score_rows.append((response.pk, result.scale_id, result.score, result.n_answered, result.n_items))
     insert_rows(Answer, ["response", "item", "value", "text"], answer_rows)
     insert_rows(ScaleScore, ["response", "scale", "score", "n_answered", "n_items"], score_rows)
-    invitations = Invitation.objects.bulk_create(invitations, batch_size=2000)
     if responses:
         version.frozen_at = min(r.submitted_at for r in responses)
         version.save(update_fields=["frozen_at"])
 
     # Working links for open, unanswered invitations (raw tokens exist only in memory, as in email).
     try_link, tokens = "", []
+    answered_ids = {invitation.pk for invitation, _, _, _ in answered}
     for invitation in invitations:
-        if invitation.response is None and invitation.administration.closes_at > now:
+        if invitation.pk not in answered_ids and invitation.administration.closes_at > now:
             token = secrets.token_urlsafe(32)
             tokens.append(InvitationToken(invitation=invitation, digest=token_digest(token)))
             try_link = try_link or reverse("questionnaire", args=[token])

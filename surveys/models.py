@@ -8,6 +8,7 @@ means making a new one. Scale scores are computed once, when a response is submi
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -99,7 +100,47 @@ class InstrumentVersion(models.Model):
         return self.frozen_at is not None
 
 
-class Scale(models.Model):
+FROZEN_VERSION_MESSAGE = (
+    "This version has responses and is frozen. Edit the instrument to make a new version."
+)
+
+
+class VersionPart(models.Model):
+    """A scale or an item: part of one version, and unchangeable once that version is frozen.
+
+    The services never write to a frozen version (they clone it first, see version_for_editing),
+    so this guard is for every other way in, the admin and any ModelForm: it is an invariant of
+    the data, like a constraint, not a workflow. Bulk queryset writes bypass it, as they bypass
+    ``save()``; the services check ``ensure_editable`` before those."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.in_frozen_version():
+            raise ValidationError(FROZEN_VERSION_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.in_frozen_version():
+            raise ValidationError(FROZEN_VERSION_MESSAGE)
+        return super().delete(*args, **kwargs)
+
+    def in_frozen_version(self) -> bool:
+        """True when the version this is saved to, or (for a stored row) the one it is in, is frozen:
+        moving an item out of a frozen version would change that version too."""
+        versions = Q(pk=self.version_id)
+        if self.pk is not None:
+            versions |= Q(pk__in=type(self)._base_manager.filter(pk=self.pk).values("version_id"))
+        return InstrumentVersion.objects.filter(versions, frozen_at__isnull=False).exists()
+
+    def clean(self) -> None:
+        super().clean()
+        if self.version_id is not None and self.in_frozen_version():
+            raise ValidationError(FROZEN_VERSION_MESSAGE)
+
+
+class Scale(VersionPart):
     """A group of items scored together: a mean after reverse coding, or % correct for knowledge."""
 
     version = models.ForeignKey(InstrumentVersion, on_delete=models.CASCADE, related_name="scales")
@@ -127,7 +168,7 @@ class Scale(models.Model):
         return self.name
 
 
-class Item(models.Model):
+class Item(VersionPart):
     version = models.ForeignKey(InstrumentVersion, on_delete=models.CASCADE, related_name="items")
     scale = models.ForeignKey(Scale, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
     position = models.PositiveIntegerField()
@@ -165,6 +206,13 @@ class Response(models.Model):
     """One completed (or, for audits, drafted) set of answers to one instrument version."""
 
     version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="responses")
+    # A questionnaire answer belongs to one invitation, and the column's unique index is what
+    # refuses a second submission of the same invitation, however it arrives (two tabs, a retry,
+    # two app servers at once). Empty for audit rubric responses, which belong to their audit.
+    # PROTECT: an answered invitation is deleted only after its response (retention does both).
+    invitation = models.OneToOneField(
+        "Invitation", null=True, blank=True, on_delete=models.PROTECT, related_name="response"
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -284,16 +332,12 @@ class Administration(models.Model):
 
 class Invitation(models.Model):
     """One person's invitation to one administration. The link's token is stored only as a digest
-    (see InvitationToken); the response, once given, is linked here and never replaced."""
+    (see InvitationToken); the response, once given, points here (``Response.invitation``, unique),
+    so an invitation has at most one response and a second one is refused by the database."""
 
     administration = models.ForeignKey(Administration, on_delete=models.CASCADE, related_name="invitations")
     staff = models.ForeignKey(
         "training.StaffMember", on_delete=models.PROTECT, related_name="questionnaire_invitations"
-    )
-    # One response per invitation: set once by a conditional UPDATE (see invitation_respond), and a
-    # response can belong to only one invitation.
-    response = models.OneToOneField(
-        Response, null=True, blank=True, on_delete=models.PROTECT, related_name="invitation"
     )
     sent_at = models.DateTimeField(null=True, blank=True)
     reminder_count = models.PositiveSmallIntegerField(default=0)
@@ -308,10 +352,14 @@ class Invitation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["administration", "staff"], name="one_invitation_per_person"),
         ]
-        indexes = [models.Index(fields=["administration", "response"])]
 
     def __str__(self) -> str:
         return f"Invitation {self.pk} ({self.administration.label})"
+
+    @property
+    def is_answered(self) -> bool:
+        """Reads the reverse one-to-one: free when it was select_related, else one query."""
+        return hasattr(self, "response")
 
 
 class InvitationToken(models.Model):

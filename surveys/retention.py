@@ -37,15 +37,15 @@ def questionnaire_answers_purge(*, now: dt.datetime, dry_run: bool) -> int:
     )
     invitations = Invitation.objects.filter(administration__session_id__in=expired_sessions)
     by_session: dict[int, list[int]] = {}
-    for session_id, response_id in invitations.values_list("administration__session_id", "response_id"):
+    for session_id, response_id in invitations.values_list("administration__session_id", "response"):
         responses = by_session.setdefault(session_id, [])
         if response_id is not None:
             responses.append(response_id)
     if not dry_run:
         for session_id, response_ids in sorted(by_session.items()):
-            # Invitations first: each one protects its response from deletion.
-            Invitation.objects.filter(administration__session_id=session_id).delete()
+            # Responses first: each one protects its invitation from deletion.
             Response.objects.filter(pk__in=response_ids).delete()
+            Invitation.objects.filter(administration__session_id=session_id).delete()
             access_log_record(
                 user=None,
                 action=AccessAction.DELETE,

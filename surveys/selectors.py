@@ -23,6 +23,7 @@ from surveys.models import (
     Invitation,
     InvitationToken,
     Item,
+    ItemKind,
     Phase,
     Scale,
     ScaleScore,
@@ -61,7 +62,10 @@ def invitation_for_token(*, token: str) -> Invitation:
     """The invitation a link belongs to. Raises Invitation.DoesNotExist for any unknown token."""
     found = (
         InvitationToken.objects.select_related(
-            "invitation__administration__version__instrument", "invitation__administration__session__course"
+            "invitation__administration__version__instrument",
+            "invitation__administration__session__course",
+            # Whether it has been answered, without another query.
+            "invitation__response",
         )
         .filter(digest=token_digest(token))
         .first()
@@ -212,17 +216,58 @@ def scale_summary(*, administrations: list[Administration]) -> list[ScaleSummary
 LONG_HEADER = ["person_key", "session", "course", "phase", "instrument", "version", "item", "answer"]
 
 
+class ExportRefused(Exception):
+    """An anonymous session's answers cannot be exported yet: too few people to hide among."""
+
+
+def _export_key(staff_id: int, session_id: int, anonymous: bool) -> str:
+    return person_key(staff_id, anonymous_session=session_id if anonymous else None)
+
+
+def export_administrations(*, administrations: list[Administration]) -> list[Administration]:
+    """The administrations an export may include: every named one, and an anonymous one only once
+    at least SURVEY_MIN_CELL people answered it, the figure under which the session's page shows
+    "c". One person's row of answers is what the page's suppression hides, so an export of a
+    smaller group would undo it. Raises ExportRefused when that leaves nothing: every questionnaire
+    is anonymous and none has been answered by enough people."""
+    minimum = survey_setting("SURVEY_MIN_CELL")
+    anonymous = [a for a in administrations if a.anonymous]
+    answered = (
+        dict(
+            Invitation.objects.filter(administration__in=anonymous, response__submitted_at__isnull=False)
+            .values_list("administration_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        if anonymous
+        else {}
+    )
+    kept = [a for a in administrations if not a.anonymous or answered.get(a.pk, 0) >= minimum]
+    if anonymous and not kept:
+        raise ExportRefused(
+            f"These questionnaires are anonymous and fewer than {minimum} people have answered any of "
+            "them, so their answers cannot be exported yet: with so few, someone could tell who gave "
+            f"which answers. The export opens once at least {minimum} people have answered."
+        )
+    return kept
+
+
 def export_long(*, administrations: list[Administration]) -> Iterator[list]:
-    """One row per answer. Rows are ordered by person key, which reveals nothing about who is who."""
+    """One row per answer. Rows are ordered by person key, which reveals nothing about who is who.
+
+    Anonymous questionnaires leave out free text, where people may write what identifies them;
+    pass the administrations through ``export_administrations`` first."""
     yield LONG_HEADER
     rows = (
         Answer.objects.filter(
+            Q(response__invitation__administration__anonymous=False) | ~Q(item__kind=ItemKind.FREE_TEXT),
             response__invitation__administration__in=administrations,
             response__submitted_at__isnull=False,
         )
         .values_list(
             "response__invitation__staff_id",
             "response__invitation__administration__session_id",
+            "response__invitation__administration__anonymous",
             "response__invitation__administration__session__course__slug",
             "response__invitation__administration__phase",
             "response__invitation__administration__offset_days",
@@ -236,33 +281,53 @@ def export_long(*, administrations: list[Administration]) -> Iterator[list]:
         .iterator(chunk_size=2000)
     )
     keyed = []
-    for staff_id, session_id, course, phase, offset, instrument, version, item, position, value, text in rows:
+    for (
+        staff_id,
+        session_id,
+        anonymous,
+        course,
+        phase,
+        offset,
+        instrument,
+        version,
+        item,
+        position,
+        value,
+        text,
+    ) in rows:
         column = f"follow_up_{offset}" if phase == Phase.FOLLOW_UP else phase
+        key = _export_key(staff_id, session_id, anonymous)
+        # An anonymous answer is its chosen value only, never a comment typed beside it.
+        answer = value if anonymous else value or text
         keyed.append(
-            (
-                (person_key(staff_id), offset, position),
-                [person_key(staff_id), session_id, course, column, instrument, version, item, value or text],
-            )
+            ((key, offset, position), [key, session_id, course, column, instrument, version, item, answer])
         )
     for _, row in sorted(keyed, key=lambda pair: pair[0]):
         yield row
 
 
 def export_wide(*, administrations: list[Administration]) -> Iterator[list]:
-    """One row per person: a column per scale and phase (e.g. knowledge_pre, knowledge_post)."""
-    scores = _scores_by_column(administrations)
+    """One row per person key: a column per scale and phase (e.g. knowledge_pre, knowledge_post).
+    A person's named and anonymous answers have different keys, so they are never in one row."""
+    by_id = {a.pk: a for a in administrations}
+    rows = ScaleScore.objects.filter(
+        response__invitation__administration__in=by_id, score__isnull=False
+    ).values_list(
+        "scale__code", "response__invitation__administration_id", "response__invitation__staff_id", "score"
+    )
+    scores: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for code, administration_id, staff_id, score in rows:
+        administration = by_id[administration_id]
+        key = _export_key(staff_id, administration.session_id, administration.anonymous)
+        scores[code][administration.column][key] = score
     columns = [a.column for a in administrations]
     scale_codes = list(scores)
-    header = ["person_key"] + [f"{code}_{column}" for code in scale_codes for column in columns]
-    yield header
-    people = sorted(
-        {staff_id for code in scores.values() for by_staff in code.values() for staff_id in by_staff},
-        key=person_key,
-    )
-    for staff_id in people:
-        row = [person_key(staff_id)]
+    yield ["person_key"] + [f"{code}_{column}" for code in scale_codes for column in columns]
+    people = sorted({key for code in scores.values() for by_key in code.values() for key in by_key})
+    for key in people:
+        row: list = [key]
         for code in scale_codes:
             for column in columns:
-                score = scores[code].get(column, {}).get(staff_id)
+                score = scores[code].get(column, {}).get(key)
                 row.append("" if score is None else round(score, 4))
         yield row

@@ -9,19 +9,20 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from surveys.conf import person_key_secret, survey_setting
 from surveys.models import (
+    FROZEN_VERSION_MESSAGE,
     KNOWLEDGE_KINDS,
     Administration,
     Answer,
@@ -102,9 +103,7 @@ def version_freeze(*, version: InstrumentVersion) -> None:
 
 def ensure_editable(version: InstrumentVersion) -> None:
     if version.is_frozen or InstrumentVersion.objects.filter(pk=version.pk, frozen_at__isnull=False).exists():
-        raise ValidationError(
-            "This version has responses and is frozen. Edit the instrument to make a new version."
-        )
+        raise ValidationError(FROZEN_VERSION_MESSAGE)
 
 
 @transaction.atomic
@@ -141,10 +140,20 @@ def _validate_answer(item: Item, value: str) -> str | None:
     return None
 
 
-def answers_validate(*, version: InstrumentVersion, values: Mapping[str, str]) -> dict[str, str]:
-    """Check answers keyed by item code. Returns {item code: error message} (empty when valid)."""
+def version_items(*, version: InstrumentVersion) -> list[Item]:
+    """Every item of a version with its scale, in order: one query that the submission path reads
+    once and passes down (validation, storing and scoring all need the same items)."""
+    return list(version.items.select_related("scale").order_by("position"))
+
+
+def answers_validate(
+    *, version: InstrumentVersion, values: Mapping[str, str], items: Sequence[Item] | None = None
+) -> dict[str, str]:
+    """Check answers keyed by item code. Returns {item code: error message} (empty when valid).
+    ``items``: the version's items, when the caller has read them already."""
+    items = version_items(version=version) if items is None else items
     errors = {}
-    for item in version.items.all():
+    for item in items:
         value = str(values.get(item.code, "")).strip()
         if item.required and value == "":
             errors[item.code] = (
@@ -153,26 +162,34 @@ def answers_validate(*, version: InstrumentVersion, values: Mapping[str, str]) -
             continue
         if item.kind != ItemKind.FREE_TEXT and (message := _validate_answer(item, value)):
             errors[item.code] = message
-    unknown = set(values) - {item.code for item in version.items.all()}
+    unknown = set(values) - {item.code for item in items}
     for code in unknown:
         errors[code] = "This question is not part of the questionnaire."
     return errors
 
 
-def response_score(*, response: Response) -> list[ScaleScore]:
-    """(Re)compute and store the scale scores of a response from its stored answers."""
-    items = list(response.version.items.all())
-    scales = {s.pk: float(s.min_answered_share) for s in response.version.scales.all()}
-    answers = dict(response.answers.values_list("item_id", "value"))
+def _scores_store(
+    *, response: Response, items: Sequence[Item], answers: Mapping[int, str]
+) -> list[ScaleScore]:
+    """Score ``answers`` (item id -> value as stored) and store one ScaleScore per scale. The
+    minimum answered share comes from each item's scale (select_related): a scale without items
+    has no score, so no other scale is needed."""
     rules = [ItemRule(i.pk, i.scale_id, i.kind, i.reverse_coded, i.correct_answer) for i in items]
-    results = score_scales(rules, scales, answers)
-    ScaleScore.objects.filter(response=response).delete()
+    min_share = {i.scale_id: float(i.scale.min_answered_share) for i in items if i.scale_id is not None}
     return ScaleScore.objects.bulk_create(
         ScaleScore(
             response=response, scale_id=r.scale_id, score=r.score, n_answered=r.n_answered, n_items=r.n_items
         )
-        for r in results
+        for r in score_scales(rules, min_share, answers)
     )
+
+
+def response_score(*, response: Response) -> list[ScaleScore]:
+    """(Re)compute and store the scale scores of a stored response from its stored answers."""
+    items = version_items(version=response.version)
+    answers = dict(response.answers.values_list("item_id", "value"))
+    ScaleScore.objects.filter(response=response).delete()
+    return _scores_store(response=response, items=items, answers=answers)
 
 
 @transaction.atomic
@@ -183,39 +200,55 @@ def response_save(
     texts: Mapping[str, str] | None = None,
     response: Response | None = None,
     submit: bool = True,
+    items: Sequence[Item] | None = None,
+    invitation: Invitation | None = None,
 ) -> Response:
     """Store answers (keyed by item code) and, when submitting, freeze the version and store
     the scale scores. ``texts`` holds free text or evidence comments by item code.
 
+    ``items`` are the version's items with their scales (``version_items``) when the caller has
+    read them already; ``invitation`` links a new response to the invitation it answers (the
+    database refuses a second one with IntegrityError, see invitation_respond).
+
     Raises ValidationError with a dict of item code -> message when any answer is invalid;
     nothing is stored in that case.
     """
-    errors = answers_validate(version=version, values=values) if submit else {}
+    items = version_items(version=version) if items is None else items
+    errors = answers_validate(version=version, values=values, items=items) if submit else {}
     if errors:
         raise ValidationError(errors)
     texts = texts or {}
-    items = {item.code: item for item in version.items.all()}
+    by_code = {item.code: item for item in items}
+    submitted_at = timezone.now() if submit else None
     if response is None:
-        response = Response.objects.create(version=version)
-    Answer.objects.filter(response=response).delete()
-    Answer.objects.bulk_create(
+        # New: nothing stored yet to replace, and submitted from the start.
+        response = Response.objects.create(version=version, invitation=invitation, submitted_at=submitted_at)
+    else:
+        # A draft saved again (audits): its answers are replaced, and on submission its scores.
+        Answer.objects.filter(response=response).delete()
+        if submit:
+            ScaleScore.objects.filter(response=response).delete()
+            response.submitted_at = submitted_at
+            response.save(update_fields=["submitted_at"])
+    answers = Answer.objects.bulk_create(
         Answer(
             response=response,
-            item=items[code],
-            value=str(values.get(code, "")).strip() if items[code].kind != ItemKind.FREE_TEXT else "",
+            item=by_code[code],
+            value=str(values.get(code, "")).strip() if by_code[code].kind != ItemKind.FREE_TEXT else "",
             text=(
-                texts.get(code) or (values.get(code, "") if items[code].kind == ItemKind.FREE_TEXT else "")
+                texts.get(code) or (values.get(code, "") if by_code[code].kind == ItemKind.FREE_TEXT else "")
             ).strip(),
         )
-        for code in items
+        for code in by_code
         if str(values.get(code, "")).strip() or str(texts.get(code, "")).strip()
     )
-    # Any stored answer, even a draft, pins the wording it was given against.
-    version_freeze(version=version)
+    # Any stored answer, even a draft, pins the wording it was given against. A version already
+    # frozen stays frozen, so only the first response needs the conditional UPDATE.
+    if not version.is_frozen:
+        version_freeze(version=version)
     if submit:
-        response.submitted_at = timezone.now()
-        response.save(update_fields=["submitted_at"])
-        response_score(response=response)
+        # Scored from the values just stored, as response_score would read them back.
+        _scores_store(response=response, items=items, answers={a.item_id: a.value for a in answers})
     return response
 
 
@@ -431,10 +464,16 @@ def _token_issue(*, invitation: Invitation) -> str:
     return token
 
 
-def person_key(staff_id: int) -> str:
-    """A pseudonymous key for exports: the same person gets the same key in every phase and session,
-    and without the secret it cannot be turned back into a staff record."""
-    return hmac.new(person_key_secret(), f"staff:{staff_id}".encode(), hashlib.sha256).hexdigest()[:16]
+def person_key(staff_id: int, *, anonymous_session: int | None = None) -> str:
+    """A pseudonymous key for exports, which without the secret cannot be turned back into a staff
+    record.
+
+    For named questionnaires the same person gets the same key in every phase and session. For an
+    anonymous session's questionnaires (``anonymous_session``: its id) the key is derived for that
+    session alone: pre, post and follow-ups still match each other, but the key never appears in
+    another session's export, so it cannot link anonymous answers to a person's named ones."""
+    message = f"staff:{staff_id}" if anonymous_session is None else f"anon:{anonymous_session}:{staff_id}"
+    return hmac.new(person_key_secret(), message.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def invitation_statuses(phase: str) -> tuple[str, ...]:
@@ -544,10 +583,13 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
     connection = get_connection()
     for invitation in reminders_due(now=now).select_related("staff", "administration__session__course"):
         with transaction.atomic():
+            # "Not answered" as NOT EXISTS, not response__isnull: a condition through a join makes
+            # Django move the whole WHERE into a pk IN (subquery), which PostgreSQL does not
+            # re-check against a row a concurrent run has just updated, so both runs would claim it.
             claimed = Invitation.objects.filter(
+                ~Exists(Response.objects.filter(invitation=OuterRef("pk"))),
                 pk=invitation.pk,
                 reminder_count=invitation.reminder_count,
-                response__isnull=True,
                 opted_out_at__isnull=True,
             ).update(reminder_count=F("reminder_count") + 1, last_reminded_at=now)
             if not claimed:
@@ -594,7 +636,7 @@ class InvitationUnavailable(Exception):
 
 def invitation_state(*, invitation: Invitation, now: dt.datetime) -> str:
     administration = invitation.administration
-    if invitation.response_id is not None:
+    if invitation.is_answered:
         return InvitationState.ANSWERED
     if now < administration.opens_at:
         return InvitationState.NOT_OPEN
@@ -609,28 +651,40 @@ FREE_TEXT_MAX_LENGTH = 2000
 AFTER_TRAINING_CONSTRUCTS = (Construct.REACTION, Construct.INTENTION)
 
 
-def items_for_phase(*, version: InstrumentVersion, phase: str) -> list[Item]:
-    items = version.items.select_related("scale").order_by("position")
-    if phase == Phase.PRE:
-        items = items.exclude(scale__construct__in=AFTER_TRAINING_CONSTRUCTS)
-    return list(items)
+def items_for_phase(
+    *, version: InstrumentVersion, phase: str, items: Sequence[Item] | None = None
+) -> list[Item]:
+    """The questions asked in a phase, in order. ``items``: the version's items (``version_items``)
+    when the caller has read them already."""
+    items = version_items(version=version) if items is None else items
+    if phase != Phase.PRE:
+        return list(items)
+    return [i for i in items if i.scale is None or i.scale.construct not in AFTER_TRAINING_CONSTRUCTS]
 
 
-@transaction.atomic
 def invitation_respond(
-    *, invitation: Invitation, values: Mapping[str, str], now: dt.datetime | None = None
+    *,
+    invitation: Invitation,
+    values: Mapping[str, str],
+    now: dt.datetime | None = None,
+    items: Sequence[Item] | None = None,
 ) -> Response:
     """Store and score one person's answers. Refused (InvitationUnavailable) when already answered
     or outside the window; ValidationError {item code: message} when an answer is invalid.
+    ``items``: the version's items with their scales (``version_items``), when the caller (the
+    form, which showed them) has read them already.
 
-    The invitation is linked to its response by ``UPDATE ... WHERE response IS NULL``: when two
-    submissions race, the database lets exactly one through and the other's answers roll back."""
+    The response is inserted with its invitation, and ``Response.invitation`` is unique: when two
+    submissions race, the database lets exactly one through and the other's insert fails, so its
+    transaction (and nothing else) rolls back and it is refused as already answered."""
     now = now or timezone.now()
     state = invitation_state(invitation=invitation, now=now)
     if state != InvitationState.OPEN:
         raise InvitationUnavailable(state)
     administration = invitation.administration
-    shown = {i.code for i in items_for_phase(version=administration.version, phase=administration.phase)}
+    version = administration.version
+    items = version_items(version=version) if items is None else items
+    shown = {i.code for i in items_for_phase(version=version, phase=administration.phase, items=items)}
     message = "This question is not part of this questionnaire."
     problems = {code: message for code in values if code not in shown}
     problems.update(
@@ -642,12 +696,19 @@ def invitation_respond(
     )
     # Report every problem at once, the engine's (required, out of range) with ours.
     problems.update(
-        answers_validate(version=administration.version, values={c: values[c] for c in shown & set(values)})
+        answers_validate(version=version, values={c: values[c] for c in shown & set(values)}, items=items)
     )
     if problems:
         raise ValidationError(problems)
-    response = response_save(version=administration.version, values=values, submit=True)
-    if not Invitation.objects.filter(pk=invitation.pk, response__isnull=True).update(response=response):
-        raise InvitationUnavailable(InvitationState.ANSWERED)
+    try:
+        response = response_save(
+            version=version, values=values, submit=True, items=items, invitation=invitation
+        )
+    except IntegrityError:
+        # response_save's transaction has rolled back. Only the invitation's unique link is
+        # expected to fail here; anything else is a bug and goes up as it is.
+        if not Response.objects.filter(invitation_id=invitation.pk).exists():
+            raise
+        raise InvitationUnavailable(InvitationState.ANSWERED) from None
     invitation.response = response
     return response

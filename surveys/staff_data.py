@@ -43,7 +43,7 @@ def questionnaire_responses_export(person: StaffMember) -> list[dict]:
         if administration.anonymous:
             entry["note"] = "Answered anonymously, if at all: not linked to you in this export."
         else:
-            response = invitation.response
+            response = getattr(invitation, "response", None)
             entry.update(
                 {
                     "sent_at": _when(invitation.sent_at),

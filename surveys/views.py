@@ -219,11 +219,17 @@ class _Echo:
 
 
 @role_required(Role.TRAINER, Role.WORKFORCE_LEAD)
-def session_export(request: HttpRequest, pk: int, layout: str) -> StreamingHttpResponse:
+def session_export(request: HttpRequest, pk: int, layout: str) -> HttpResponse | StreamingHttpResponse:
     if layout not in ("long", "wide"):
         raise Http404("Exports come in two layouts: long and wide.")
     session = _session_or_404(request, pk)
-    administrations = list(selectors.session_administrations(session=session))
+    try:
+        administrations = selectors.export_administrations(
+            administrations=list(selectors.session_administrations(session=session))
+        )
+    except selectors.ExportRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("session-questionnaires", pk=session.pk)
     rows = (selectors.export_long if layout == "long" else selectors.export_wide)(
         administrations=administrations
     )
@@ -266,14 +272,19 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     state = services.invitation_state(invitation=invitation, now=timezone.now())
     if state != services.InvitationState.OPEN:
         return _unavailable(request, invitation, state)
-    items = services.items_for_phase(version=administration.version, phase=administration.phase)
+    # Read once: the form shows the phase's questions, and the services validate, store and score
+    # against all of the version's items.
+    all_items = services.version_items(version=administration.version)
+    items = services.items_for_phase(
+        version=administration.version, phase=administration.phase, items=all_items
+    )
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     if request.method == "POST":
         values = {item.code: request.POST.get(item.code, "").strip() for item in items}
         try:
             response = services.invitation_respond(
-                invitation=invitation, values={c: v for c, v in values.items() if v}
+                invitation=invitation, values={c: v for c, v in values.items() if v}, items=all_items
             )
         except services.InvitationUnavailable as refused:
             return _unavailable(request, invitation, refused.state)

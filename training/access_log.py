@@ -16,6 +16,7 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from config.logfilters import redact_invitation_tokens
 from config.security import client_ip
 from training.models import AccessAction, AccessLog, User
 
@@ -46,7 +47,7 @@ def access_log_record(
         summary=summary[:200],
         at=timezone.now(),
         ip_address=client_ip(request) if request is not None else None,
-        path=request.path[:500] if request is not None else "",
+        path=redact_invitation_tokens(request.path)[:500] if request is not None else "",
     )
 
 

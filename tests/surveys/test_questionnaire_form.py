@@ -4,12 +4,13 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from surveys import selectors, services
-from surveys.models import Invitation, Phase, Response
+from surveys.models import Answer, Invitation, Phase, Response
 from tests.surveys.conftest import answers_for, tokens_from_outbox
+from training.models import AccessAction, AccessLog
 
 pytestmark = pytest.mark.django_db
 
@@ -79,11 +80,39 @@ def test_a_submission_that_loses_the_race_is_rolled_back(token, post):
     first = selectors.invitation_for_token(token=token)
     second = selectors.invitation_for_token(token=token)
     services.invitation_respond(invitation=first, values=answers_for(post))
-    assert second.response_id is None  # stale: it looks unanswered
+    assert not second.is_answered  # stale: it looks unanswered
     with pytest.raises(services.InvitationUnavailable, match="already answered"):
         services.invitation_respond(invitation=second, values=answers_for(post, likert="2"))
     assert Response.objects.count() == 1
     assert Invitation.objects.get().response == Response.objects.get()
+    assert not Answer.objects.exclude(response=Response.objects.get()).exists()  # the loser's rolled back
+
+
+def test_the_database_refuses_a_second_response_to_an_invitation(token, post):
+    """Whatever the code path: a second insert, or pointing another response at the invitation."""
+    invitation = selectors.invitation_for_token(token=token)
+    services.invitation_respond(invitation=invitation, values=answers_for(post))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Response.objects.create(version=post.version, invitation=invitation)
+    other = Response.objects.create(version=post.version)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Response.objects.filter(pk=other.pk).update(invitation=invitation)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        other.invitation = invitation
+        other.save()
+    assert Response.objects.get(invitation=invitation).answers.exists()
+
+
+def test_an_integrity_error_that_is_not_a_second_answer_is_not_hidden(token, post, monkeypatch):
+    """Only the invitation's unique link is turned into "already answered"."""
+
+    def broken(**kwargs):
+        raise IntegrityError("something else")
+
+    monkeypatch.setattr(services, "response_save", broken)
+    invitation = selectors.invitation_for_token(token=token)
+    with pytest.raises(IntegrityError, match="something else"):
+        services.invitation_respond(invitation=invitation, values=answers_for(post))
 
 
 def test_not_yet_open_shows_the_opening_date(make_session, attach, client):
@@ -125,9 +154,63 @@ def test_opt_out_asks_first_then_stops_reminders(client, token):
     assert Invitation.objects.get().opted_out_at is not None
 
 
-def test_the_form_needs_few_queries(client, token, django_assert_max_num_queries):
-    with django_assert_max_num_queries(6):
+def test_the_form_needs_few_queries(client, token, django_assert_num_queries):
+    # The invitation with its questionnaire, state and response (one join), then the items.
+    with django_assert_num_queries(2):
         client.get(f"/q/{token}/")
+
+
+def test_a_submission_reads_the_items_once_and_writes_in_bulk(client, token, post, django_assert_num_queries):
+    """Issue 7: 3,000 submissions a minute. The queries of one POST, pinned:
+    the invitation (1) and the version's items with their scales (1), read once for validating,
+    storing and scoring; then a savepoint (1), the response with its invitation and submission time
+    (1), the answers (1), the scale scores from the values in memory (1), release (1), and the
+    access log entry (1). The version is frozen by the first response only (2 more, below)."""
+    values = answers_for(post)
+    services.response_save(version=post.version, values=values)  # someone else answered first
+    with django_assert_num_queries(8) as captured:
+        page = client.post(f"/q/{token}/", values)
+    assert "Answers sent" in page.content.decode()
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert sum("surveys_item" in q and q.startswith("SELECT") for q in sql) == 1
+    assert not any(q.startswith("DELETE") for q in sql)  # a new response has nothing to replace
+    [response] = Response.objects.filter(invitation__isnull=False)
+    assert response.submitted_at is not None
+    assert response.scale_scores.get(scale__code="knowledge").score == 100.0
+
+
+def test_the_first_submission_also_freezes_the_version(client, token, post, django_assert_num_queries):
+    values = answers_for(post)
+    with django_assert_num_queries(10):  # the 8 above, and the freeze's UPDATE and re-read
+        client.post(f"/q/{token}/", values)
+    post.version.refresh_from_db()
+    assert post.version.is_frozen
+
+
+def test_scores_stored_on_submission_match_re_scoring_the_stored_answers(make_session, attach):
+    """The submission scores from the values in memory; re-scoring reads them back: the same."""
+    session = make_session(start=timezone.now() + dt.timedelta(days=2), people=1)
+    pre = attach(session)[0]
+    services.invitations_create(administration=pre)
+    values = answers_for(pre, likert="2", confidence="6", knowledge_right=False)
+    values.update({"a_lifestyle": "5", "a_boys": "1"})  # a reverse-coded item among them
+    response = services.invitation_respond(
+        invitation=pre.invitations.get(), values=values, now=pre.opens_at + dt.timedelta(hours=1)
+    )
+    stored = {s.scale.code: (s.score, s.n_answered, s.n_items) for s in response.scale_scores.all()}
+    services.response_score(response=response)
+    rescored = {s.scale.code: (s.score, s.n_answered, s.n_items) for s in response.scale_scores.all()}
+    assert stored == rescored
+    assert stored["reaction"] == (None, 0, stored["reaction"][2])  # not asked before the training
+    assert stored["knowledge"][0] == 0.0
+
+
+def test_the_access_log_records_a_submission_without_the_token(client, token, post):
+    client.post(f"/q/{token}/", answers_for(post))
+    [entry] = AccessLog.objects.filter(action=AccessAction.SUBMIT)
+    assert entry.path == "/q/<token>/"
+    for row in AccessLog.objects.values_list("object_id", "summary", "path"):
+        assert all(token not in str(value) for value in row)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -19,6 +19,15 @@ def env_str(name: str, default: str | None = None) -> str:
     return value
 
 
+def env_secret(name: str) -> str:
+    """A production secret: it has no default, and a blank value is refused like a missing one
+    (an empty HMAC key would make case-reference hashes guessable)."""
+    value = os.environ.get(name, "")
+    if not value.strip():
+        raise ImproperlyConfigured(f"The environment variable {name} must be set to a long random value.")
+    return value
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,14 +19,19 @@ if DEBUG:
     # Only ever used on a developer's machine or in tests; production has no default.
     SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-development-key-not-for-production")
     CASE_REFERENCE_HASH_KEY = env_str("CASE_REFERENCE_HASH_KEY", "insecure-development-hash-key")
+    SURVEY_PERSON_KEY_SECRET = env_str("SURVEY_PERSON_KEY_SECRET", "insecure-development-person-key")
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 else:
-    SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-    CASE_REFERENCE_HASH_KEY = env_str("CASE_REFERENCE_HASH_KEY")
+    SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
+    CASE_REFERENCE_HASH_KEY = env_secret("CASE_REFERENCE_HASH_KEY")
+    # Keys the pseudonymous person keys in exports. Its own secret: rotating DJANGO_SECRET_KEY (which
+    # signs sessions) must not change every key, and holding one secret must not undo the other.
+    SURVEY_PERSON_KEY_SECRET = env_secret("SURVEY_PERSON_KEY_SECRET")
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, opened by the administrator role rather than is_staff (config/admin_site.py).
+    "config.apps.AdministratorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -93,6 +98,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "training.User"
+# Administrators hold every permission by their role, as superusers do by their flag, so an
+# administrator needs no per-model permissions to use the admin (training/auth_backends.py).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "training.auth_backends.AdministratorRoleBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"

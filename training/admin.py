@@ -8,7 +8,6 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from training.access_log import access_log_export_csv
-from training.forms import AdminSignInForm
 from training.models import (
     AccessLog,
     Attendance,
@@ -24,16 +23,18 @@ from training.models import (
 )
 from training.staff_data import staff_data_erase, staff_data_export
 
-# The admin's own sign-in page counts failures and locks out like the service's.
-admin.site.login_form = AdminSignInForm
-
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "get_full_name", "role", "organisation", "is_active"]
     list_filter = ["role", "organisation", "is_active"]
+    # The role, not Django's staff flag, opens this admin (config/admin_site.py), so the flag is
+    # not offered: ticking it would grant nothing and mislead whoever ticked it.
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(
+            (name, {**options, "fields": [f for f in options["fields"] if f != "is_staff"]})
+            for name, options in BaseUserAdmin.fieldsets
+        ),
         ("Role and scope", {"fields": ["role", "organisation", "sees_partnership"]}),
     ]
 

@@ -170,7 +170,22 @@ class SignInForm(LockoutMixin, AuthenticationForm):
 
 
 class AdminSignInForm(LockoutMixin, AdminAuthenticationForm):
-    pass
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": (
+            "Enter a correct username and password for an administrator account. Both are case-sensitive."
+        ),
+    }
+
+    def confirm_login_allowed(self, user):
+        # The admin is for administrators by role (config/admin_site.py), whatever is_staff says.
+        AuthenticationForm.confirm_login_allowed(self, user)
+        if not user.is_administrator:
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
 
 
 class TOTPCodeForm(GovukFormMixin, forms.Form):

@@ -27,6 +27,7 @@ from training.models import (
 )
 
 STAFF_COLUMNS = ("name", "work_email", "profession", "organisation", "team")
+NAME_MAX_LENGTH = StaffMember._meta.get_field("name").max_length
 STAFF_OPTIONAL_COLUMNS = ("start_date_in_role", "active")
 ATTENDANCE_COLUMNS = ("session_id", "work_email", "status")
 
@@ -76,6 +77,8 @@ def staff_import(*, data: bytes | str, by: User) -> ImportResult:
             name = cells["name"]
             if not name:
                 error("name", "Enter the person's name.")
+            elif len(name) > NAME_MAX_LENGTH:
+                error("name", f"Keep the name to {NAME_MAX_LENGTH} characters or fewer.")
             email = cells["work_email"].lower()
             try:
                 validate_email(email)

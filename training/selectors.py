@@ -11,6 +11,9 @@ from training.models import (
     TRAINED_STATUSES,
     Attendance,
     Course,
+    Organisation,
+    Partnership,
+    Role,
     StaffMember,
     Team,
     TrainingSession,
@@ -103,6 +106,36 @@ def teams_for(*, user: User) -> QuerySet[Team]:
                 distinct=True,
             ),
         )
+    )
+
+
+def partnership_seen_by(*, user: User) -> Partnership | None:
+    """The partnership a workforce lead sees beyond their own organisation, if they see one
+    (the same rule as ``organisation_ids_for_lead``)."""
+    if user.role != Role.WORKFORCE_LEAD or not user.sees_partnership or user.organisation_id is None:
+        return None
+    return user.organisation.partnership
+
+
+def organisations_for(*, user: User) -> QuerySet[Organisation]:
+    """The organisations in the user's scope, with their active staff and how many of them were
+    trained in the last 12 months: a workforce lead's view of their organisation or partnership."""
+    since = timezone.now() - dt.timedelta(days=365)
+    return (
+        Organisation.objects.for_user(user)
+        .annotate(
+            staff_count=Count("teams__staff", filter=Q(teams__staff__active=True), distinct=True),
+            trained_last_year=Count(
+                "teams__staff",
+                filter=Q(
+                    teams__staff__active=True,
+                    teams__staff__attendances__status__in=TRAINED_STATUSES,
+                    teams__staff__attendances__session__start__gte=since,
+                ),
+                distinct=True,
+            ),
+        )
+        .order_by("name")
     )
 
 

@@ -70,6 +70,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["upcoming"] = selectors.upcoming_sessions(user=user)
     if user.has_role(Role.MANAGER, Role.WORKFORCE_LEAD):
         context["teams"] = selectors.teams_for(user=user)[:20]
+    if user.has_role(Role.WORKFORCE_LEAD):
+        context["organisations"] = selectors.organisations_for(user=user)
+        context["partnership"] = selectors.partnership_seen_by(user=user)
     return render(request, "training/dashboard.html", context)
 
 

@@ -7,10 +7,12 @@ from django import forms
 from django.utils import timezone
 
 from practice.models import GRADE_LABELS, Concern, Outcome, Route
+from practice.services import EVIDENCE_MAX_LENGTH
 from training.forms import GovukFormMixin
 from training.models import StaffMember, User
 
 NO_NAMES = "Do not enter children's or family members' names, addresses or dates of birth."
+EVIDENCE_NO_NAMES = "Evidence must not name the child or family members."
 GRADE_CHOICES = [(str(grade), f"{label} ({grade})") for grade, label in GRADE_LABELS.items()]
 
 
@@ -99,7 +101,9 @@ class AuditForm(forms.Form):
             self.fields[f"grade-{item.code}"] = forms.ChoiceField(
                 choices=[(str(o["value"]), o["label"]) for o in item.options], required=False
             )
-            self.fields[f"evidence-{item.code}"] = forms.CharField(required=False, max_length=4000)
+            self.fields[f"evidence-{item.code}"] = forms.CharField(
+                required=False, max_length=EVIDENCE_MAX_LENGTH
+            )
 
     @property
     def submitting(self) -> bool:

@@ -28,7 +28,7 @@ from practice.models import (
     Referral,
     Route,
 )
-from practice.services import referral_rereferrals_refresh, rubric_current
+from practice.services import EVIDENCE_MAX_LENGTH, referral_rereferrals_refresh, rubric_current
 from surveys.models import Answer, Response, ScaleScore
 from surveys.scoring import ItemRule, score_scales
 from surveys.services import version_freeze
@@ -47,6 +47,7 @@ REFERRAL_COLUMNS = ("work_email", "made_on", "case_reference", "route", "concern
 REFERRAL_OPTIONAL_COLUMNS = ("outcome_on", "exploitation_flag", "local_label")
 AUDIT_COLUMNS = ("auditor", "audit_date")
 AUDIT_KEY_COLUMNS = ("referral_id", "work_email", "made_on", "case_reference", "second")
+EVIDENCE_PREFIX = "evidence_"  # evidence_<criterion code>: optional, an evidence comment per criterion
 BATCH = 2000
 # Enum ``.choices`` builds a new list on every access: read once, not three times per row.
 ROUTES, OUTCOMES, CONCERNS = list(Route.choices), list(Outcome.choices), list(Concern.choices)
@@ -172,15 +173,22 @@ def referral_import(*, data: bytes | str, by: User) -> ImportResult:
 def audit_import(*, data: bytes | str, by: User) -> ImportResult:
     """Add past, submitted audits graded on the current default rubric: one column per criterion
     code with a grade from 1 (Inadequate) to 4 (Outstanding). The referral is named either by
-    ``referral_id`` or by ``work_email``, ``made_on`` and ``case_reference`` together."""
+    ``referral_id`` or by ``work_email``, ``made_on`` and ``case_reference`` together.
+
+    Optional ``evidence_<criterion code>`` columns hold the evidence comment for that criterion,
+    as the audit page's evidence box does: free text of up to ``EVIDENCE_MAX_LENGTH`` characters,
+    which the import page warns must not name the child or family members."""
     if refused := _refused(by):
         return refused
     version = rubric_current()
     items = list(version.items.order_by("position"))
     codes = [item.code for item in items]
+    evidence_columns = [(code, f"{EVIDENCE_PREFIX}{code}") for code in codes]
 
     def build(rows) -> ImportResult:
         result = ImportResult()
+        # Every row has the header's columns: look only at the evidence columns the file has.
+        evidence_in_file = [(code, column) for code, column in evidence_columns if column in rows[0][1]]
         # One query for every referral the importer may see; both ways of naming one are indexed.
         by_id, by_key = {}, defaultdict(list)
         for pk, email, made_on, case_hash in Referral.objects.for_user(by).values_list(
@@ -250,6 +258,15 @@ def audit_import(*, data: bytes | str, by: User) -> ImportResult:
                 if value not in ("1", "2", "3", "4"):
                     error(code, "Enter a grade from 1 (Inadequate) to 4 (Outstanding).")
                 grades[code] = value
+            evidence = {}
+            for code, column in evidence_in_file:
+                text = cells[column]
+                if len(text) > EVIDENCE_MAX_LENGTH:
+                    error(
+                        column, f"Use {EVIDENCE_MAX_LENGTH:,} characters or fewer (this has {len(text):,})."
+                    )
+                elif text:
+                    evidence[code] = text
             if len(result.errors) > errors_before:
                 continue
             if (referral_id, second) in existing:
@@ -264,8 +281,8 @@ def audit_import(*, data: bytes | str, by: User) -> ImportResult:
                 error("referral_id", f"This audit is also on row {planned[(referral_id, second)][0]}.")
                 continue
             planned[(referral_id, second)] = (row, auditor_id)
-            parsed.append((row, referral_id, auditor_id, audit_date, second, grades))
-        for row, referral_id, auditor_id, _, second, _ in parsed:
+            parsed.append((row, referral_id, auditor_id, audit_date, second, grades, evidence))
+        for row, referral_id, auditor_id, _, second, _, _ in parsed:
             if not second:
                 continue
             first_auditor = existing.get(
@@ -283,11 +300,19 @@ def audit_import(*, data: bytes | str, by: User) -> ImportResult:
             result.created = _write_audits(version=version, items=items, parsed=parsed)
         return result
 
-    return _run(read_rows(data, required=AUDIT_COLUMNS + tuple(codes), optional=AUDIT_KEY_COLUMNS), build)
+    return _run(
+        read_rows(
+            data,
+            required=AUDIT_COLUMNS + tuple(codes),
+            optional=AUDIT_KEY_COLUMNS + tuple(column for _, column in evidence_columns),
+        ),
+        build,
+    )
 
 
 def _write_audits(*, version, items, parsed) -> int:
-    """Responses, answers, scale scores and audits in bulk, scored with the engine's own rules."""
+    """Responses, answers (with any evidence comments as the answers' text), scale scores and
+    audits in bulk, scored with the engine's own rules."""
     scale = version.scales.get(code=QUALITY_SCALE_CODE)
     rules = [ItemRule(i.pk, i.scale_id, i.kind, i.reverse_coded, i.correct_answer) for i in items]
     min_share = {scale.pk: float(scale.min_answered_share)}
@@ -297,15 +322,18 @@ def _write_audits(*, version, items, parsed) -> int:
     for start in range(0, len(parsed), BATCH):
         chunk = parsed[start : start + BATCH]
         stamps = [
-            timezone.make_aware(dt.datetime.combine(audit_date, noon)) for _, _, _, audit_date, _, _ in chunk
+            timezone.make_aware(dt.datetime.combine(audit_date, noon))
+            for _, _, _, audit_date, _, _, _ in chunk
         ]
         responses = Response.objects.bulk_create(Response(version=version, submitted_at=at) for at in stamps)
         answers, scores, audits = [], [], []
-        for response, at, (_, referral_id, auditor_id, _, second, grades) in zip(
+        for response, at, (_, referral_id, auditor_id, _, second, grades, evidence) in zip(
             responses, stamps, chunk, strict=True
         ):
             values = {item.pk: grades[item.code] for item in items}
-            answers += [(response.pk, item.pk, grades[item.code], "") for item in items]
+            answers += [
+                (response.pk, item.pk, grades[item.code], evidence.get(item.code, "")) for item in items
+            ]
             [scored] = [r for r in score_scales(rules, min_share, values) if r.scale_id == scale.pk]
             scores.append(
                 ScaleScore(
@@ -357,7 +385,12 @@ def _insert_answers(rows: list[tuple[int, int, str, str]]) -> None:
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            # The raw psycopg cursor raises psycopg's own errors; wrap them as Django's, as any
+            # other query's would be, so callers catch IntegrityError and DatabaseError as usual.
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
         else:

@@ -107,6 +107,8 @@ class Referral(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set on every save, so that cached impact reports notice an edited outcome or date.
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = ReferralQuerySet.as_manager()
 

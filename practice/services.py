@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 STALE_EDIT_MESSAGE = (
     "Someone else saved this audit since you opened it. Your changes were not saved: reload to see theirs."
 )
+# The longest evidence comment on one criterion, on the audit page and in the audit import alike.
+EVIDENCE_MAX_LENGTH = 4000
 Q_FIRST = ~Q(reason=AuditReason.SECOND)
 Q_SECOND = Q(reason=AuditReason.SECOND)
 

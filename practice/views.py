@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from practice import imports, selectors, services
-from practice.forms import AuditForm, ModerationForm, ReferralForm, SecondAuditForm
+from practice.forms import EVIDENCE_NO_NAMES, AuditForm, ModerationForm, ReferralForm, SecondAuditForm
 from practice.models import Audit, AuditStatus, Outcome, Referral
 from training.access_log import access_log_record, access_logged
 from training.models import AccessAction, Role, StaffMember, Team, User
@@ -255,6 +255,7 @@ def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "practice/audit_form.html" if editable else "practice/audit_view.html",
         {
             "audit": audit,
+            "evidence_warning": EVIDENCE_NO_NAMES,
             "rows": rows,
             "errors": errors,
             "field_errors": field_errors,
@@ -385,6 +386,9 @@ def import_audits(request: HttpRequest) -> HttpResponse:
         title="Import past audits",
         columns=(
             "referral_id, or work_email, made_on and case_reference; auditor (username); audit_date; "
-            f"second (optional, yes or no); and a grade from 1 to 4 in each of: {codes}"
+            f"second (optional, yes or no); a grade from 1 to 4 in each of: {codes}; and, optionally, "
+            "evidence_ followed by a criterion's code (for example evidence_timely) for that criterion's "
+            f"evidence comment, up to {services.EVIDENCE_MAX_LENGTH:,} characters. {EVIDENCE_NO_NAMES} "
+            "Columns left out or cells left blank mean no evidence comment"
         ),
     )

@@ -4,6 +4,7 @@ set. The case reference is write-only: it is hashed by the service and never ret
 from rest_framework import serializers
 
 from practice.models import Audit, AuditAssignment, Concern, Outcome, Referral, Route
+from practice.services import EVIDENCE_MAX_LENGTH
 from surveys.models import Instrument, InstrumentVersion, Item
 from training.models import StaffMember
 
@@ -120,7 +121,9 @@ class AuditSaveInput(serializers.Serializer):
         min_value=1, help_text="The revision you loaded; a stale one is refused with 409 Conflict."
     )
     grades = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
-    evidence = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
+    evidence = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=EVIDENCE_MAX_LENGTH), default=dict
+    )
     submit = serializers.BooleanField(default=False)
 
 

@@ -98,6 +98,27 @@ def test_audit_save_with_a_stale_revision_is_409_and_changes_nothing(
     assert body["criteria"] == [{"criterion": "timely", "grade": "4", "evidence": ""}]
 
 
+def test_audit_evidence_longer_than_the_form_allows_is_refused_and_nothing_changes(
+    api_as, manager, our_referral
+):
+    from practice.services import EVIDENCE_MAX_LENGTH
+
+    api = api_as(manager)
+    audit = api.post("/api/v1/audits/", {"referral": our_referral.pk}, format="json").json()
+    too_long = api.put(
+        f"/api/v1/audits/{audit['id']}/",
+        {
+            "revision": audit["revision"],
+            "grades": {"timely": "3"},
+            "evidence": {"timely": "x" * (EVIDENCE_MAX_LENGTH + 1)},
+        },
+        format="json",
+    )
+    assert too_long.status_code == 400
+    assert "evidence" in too_long.json()
+    assert api.get(f"/api/v1/audits/{audit['id']}/").json()["revision"] == audit["revision"]
+
+
 def test_audit_submit_through_the_api(api_as, manager, our_referral):
     api = api_as(manager)
     audit = api.post("/api/v1/audits/", {"referral": our_referral.pk}, format="json").json()

@@ -9,12 +9,13 @@ from django.urls import reverse
 
 from practice import imports, services
 from practice.hashing import case_reference_hash, normalise_case_reference
+from practice.models import Referral
 from tests.factories import UserFactory
 from tests.practice.conftest import CODES
 
 pytestmark = pytest.mark.django_db
 
-CLEAR = ["NB900001", "NB900002", "NB900003", "NB900004", "NB900005", "NB900006"]
+CLEAR = ["NB900001", "NB900002", "NB900003", "NB900004", "NB900005", "NB900006", "NB900007"]
 
 
 def test_normalising_makes_typing_variants_the_same_child():
@@ -74,6 +75,16 @@ def test_no_clear_case_reference_anywhere_in_the_database_or_logs(client, api_as
     refused = client.post(reverse("referral-create"), {**form, "outcome": ""})
     assert refused.content.decode().count(CLEAR[1]) == 1  # only in the field the user typed it in
     assert client.post(reverse("referral-create"), form).status_code == 302
+    # 2b. the edit page, giving that referral another reference, again after a refused attempt
+    edited = Referral.objects.get(case_hash=case_reference_hash(CLEAR[1]))
+    edit_url = reverse("referral-edit", args=[edited.pk])
+    edit = {name: value for name, value in form.items() if name != "staff"} | {"case_reference": CLEAR[6]}
+    refused = client.post(edit_url, {**edit, "outcome": ""})
+    assert refused.status_code == 200
+    assert refused.content.decode().count(CLEAR[6]) == 1  # only in the field the user typed it in
+    assert client.post(edit_url, edit).status_code == 302
+    edited.refresh_from_db()
+    assert edited.case_hash == case_reference_hash(CLEAR[6])  # the edit took the new reference
     # 3. the API
     api = api_as(manager)
     response = api.post(

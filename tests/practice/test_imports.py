@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from practice.imports import audit_import, referral_import
 from practice.models import Audit, Referral
+from practice.services import EVIDENCE_MAX_LENGTH
 from surveys.models import Answer, ScaleScore
 from tests.factories import ReferralFactory, UserFactory
 from tests.practice.conftest import CODES
@@ -60,9 +61,16 @@ def test_unknown_column_is_refused(manager):
     assert [(e.row, e.column) for e in result.errors] == [(1, "child_name")]
 
 
-def _audit_csv(rows, key="referral_id"):
-    header = f"{key},auditor,audit_date,second," + ",".join(CODES) + "\n"
+def _audit_csv(rows, key="referral_id", evidence=()):
+    header = f"{key},auditor,audit_date,second," + ",".join([*CODES, *evidence]) + "\n"
     return header + "".join(rows)
+
+
+def _evidence(audit) -> dict[str, str]:
+    """The audit's non-blank evidence comments by criterion code."""
+    return dict(
+        Answer.objects.filter(response=audit.response).exclude(text="").values_list("item__code", "text")
+    )
 
 
 def test_good_audit_file_creates_scored_audits(manager, manager2, our_staff):
@@ -84,6 +92,74 @@ def test_good_audit_file_creates_scored_audits(manager, manager2, our_staff):
     assert Answer.objects.count() == 33
     assert ScaleScore.objects.filter(score=4.0).count() == 1
     assert first.version.is_frozen
+
+
+def test_audit_file_with_evidence_columns_stores_each_comment_with_its_grade(manager, manager2, our_staff):
+    referral = ReferralFactory(staff=our_staff, made_on="2025-01-05")
+    other = ReferralFactory(staff=our_staff, made_on="2025-01-06")
+    longest = "x" * EVIDENCE_MAX_LENGTH  # the audit page's limit, accepted
+    tricky = 'Police, school and GP consulted;\n"see strategy notes"\tback\\slash'
+    # Headers are matched as the other columns are: any case, spaces or hyphens for underscores.
+    header_evidence = ("evidence_timely", "Evidence-child_voice", "EVIDENCE MULTI_AGENCY")
+    data = _audit_csv(
+        [
+            f"{referral.pk},manager,2025-02-01,no,"
+            + ",".join(["3"] * 11)
+            + ',Same day.,  Views recorded in their words.  ,"'
+            + tricky.replace('"', '""')
+            + '"\n',
+            f"{referral.pk},manager2,2025-02-03,yes," + ",".join(["2"] * 11) + f",{longest},,\n",
+            f"{other.pk},manager,2025-02-05,no," + ",".join(["4"] * 11) + ",,,\n",
+        ],
+        evidence=header_evidence,
+    )
+    result = audit_import(data=data, by=manager)
+    assert result.ok, result.errors
+    first, second, third = Audit.objects.order_by("submitted_at")
+    assert _evidence(first) == {
+        "timely": "Same day.",
+        "child_voice": "Views recorded in their words.",  # trimmed, as the form trims
+        "multi_agency": tricky,
+    }
+    assert _evidence(second) == {"timely": longest}
+    assert _evidence(third) == {}
+    # Evidence sits beside the grade of the same criterion, and the grades and scores are unchanged.
+    answer = Answer.objects.get(response=first.response, item__code="multi_agency")
+    assert (answer.value, answer.text) == ("3", tricky)
+    assert Answer.objects.count() == 33
+    assert (first.overall_grade, second.overall_grade, third.score_0_100) == (3, 2, 100.0)
+
+
+def test_audit_file_with_bad_evidence_saves_nothing_and_names_row_and_column(manager, our_staff):
+    ours = ReferralFactory(staff=our_staff)
+    other = ReferralFactory(staff=our_staff)
+    too_long = "Named worry " + "y" * EVIDENCE_MAX_LENGTH
+    data = _audit_csv(
+        [
+            f"{ours.pk},manager,2025-02-01,no," + ",".join(["3"] * 11) + ",Fine on its own.,\n",
+            f"{other.pk},manager,2025-02-01,no," + ",".join(["3"] * 11) + f",,{too_long}\n",
+        ],
+        evidence=("evidence_timely", "evidence_consent"),
+    )
+    result = audit_import(data=data, by=manager)
+    assert [(e.row, e.column) for e in result.errors] == [(3, "evidence_consent")]
+    message = result.errors[0].message
+    assert f"{EVIDENCE_MAX_LENGTH:,} characters or fewer" in message
+    assert "Named worry" not in message  # the text is never repeated back
+    assert Audit.objects.count() == 0 and Answer.objects.count() == 0
+
+
+def test_evidence_column_for_no_criterion_is_refused(manager, our_staff):
+    ours = ReferralFactory(staff=our_staff)
+    data = _audit_csv(
+        [f"{ours.pk},manager,2025-02-01,no," + ",".join(["3"] * 11) + ",Lost?\n"],
+        evidence=("evidence_made_up",),
+    )
+    result = audit_import(data=data, by=manager)
+    assert [(e.row, e.column, e.message) for e in result.errors] == [
+        (1, "evidence_made_up", "This column is not recognised.")
+    ]
+    assert Audit.objects.count() == 0
 
 
 def test_audit_file_can_name_referrals_by_person_date_and_case_reference(manager, our_staff):
@@ -149,10 +225,14 @@ def test_import_queries_do_not_grow_with_the_number_of_rows(manager, our_staff):
     ids = list(Referral.objects.order_by("pk").values_list("pk", flat=True))
 
     def audits(chosen):
-        rows = [f"{pk},manager,2025-02-01,no," + ",".join(["3"] * 11) + "\n" for pk in chosen]
-        return lambda: audit_import(data=_audit_csv(rows), by=manager)
+        rows = [f"{pk},manager,2025-02-01,no," + ",".join(["3"] * 11) + ",Seen,Asked,\n" for pk in chosen]
+        return lambda: audit_import(
+            data=_audit_csv(rows, evidence=("evidence_timely", "evidence_consent", "evidence_risk_analysed")),
+            by=manager,
+        )
 
     small, large = _count_queries(audits(ids[:20])), _count_queries(audits(ids[20:1520]))
+    assert Answer.objects.exclude(text="").count() == 2 * 1520  # the evidence went in with the grades
     # 1,500 audits write 1,500 responses and 16,500 answers: batches, far fewer than one per row.
     assert large <= small + 1500 // 10
 

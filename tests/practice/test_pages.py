@@ -4,6 +4,7 @@ coverage, and query counts that do not grow with the list."""
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -29,6 +30,66 @@ def test_manager_sees_only_their_teams_referrals(client, manager, our_referral, 
     assert client.post(reverse("audit-start", args=[their_referral.pk])).status_code == 404
 
 
+def _due(referral, manager=None, reason="baseline"):
+    return AuditAssignment.objects.create(
+        referral=referral, reason=reason, due_on="2030-01-01", assigned_manager=manager
+    )
+
+
+def test_another_teams_manager_does_not_see_our_due_audits(client, manager, manager2, our_staff, their_staff):
+    ours_assigned = _due(ReferralFactory(staff=our_staff), manager)
+    ours_unassigned = _due(ReferralFactory(staff=our_staff), reason="comparison")
+    theirs = _due(ReferralFactory(staff=their_staff), manager2)
+    url = reverse("audits-due")
+    ours_page = _signed_in(client, manager).get(url).content.decode()
+    for assignment in (ours_assigned, ours_unassigned):
+        assert f'href="/referrals/{assignment.referral_id}/"' in ours_page
+    assert f'href="/referrals/{theirs.referral_id}/"' not in ours_page
+
+    page = _signed_in(client, manager2).get(url).content.decode()
+    assert f'href="/referrals/{theirs.referral_id}/"' in page and "Blake Theirs" in page
+    for assignment in (ours_assigned, ours_unassigned):
+        assert f'href="/referrals/{assignment.referral_id}/"' not in page
+        assert f"Referral {assignment.referral_id}," not in page
+    assert "Alex Ours" not in page and "Assessment North" not in page
+
+
+def test_another_teams_manager_does_not_see_our_audit_history(
+    client, manager, manager2, submitted_first, their_referral
+):
+    theirs = services.audit_start(referral=their_referral, by=manager2)
+    services.audit_save(
+        audit=theirs, by=manager2, grades=all_grades("2"), evidence={}, revision=1, submit=True
+    )
+    ours_link = f'href="{reverse("audit-detail", args=[submitted_first.pk])}"'
+    theirs_link = f'href="{reverse("audit-detail", args=[theirs.pk])}"'
+    ours_page = _signed_in(client, manager).get(reverse("audit-history")).content.decode()
+    assert ours_link in ours_page and theirs_link not in ours_page
+
+    _signed_in(client, manager2)
+    for query in ("", "?team=assessment-north"):  # naming our team in the filter shows nothing either
+        page = client.get(reverse("audit-history") + query).content.decode()
+        assert ours_link not in page
+        assert f"Audit of referral {submitted_first.referral_id}" not in page
+        assert "Alex Ours" not in page
+    assert theirs_link in client.get(reverse("audit-history")).content.decode()
+
+
+def test_another_teams_manager_gets_404_for_our_audit(
+    client, manager, manager2, submitted_first, our_referral
+):
+    draft = services.audit_start(referral=ReferralFactory(staff=our_referral.staff), by=manager)
+    _signed_in(client, manager2)
+    for audit in (submitted_first, draft):
+        url = reverse("audit-detail", args=[audit.pk])
+        assert client.get(url).status_code == 404
+        posted = client.post(url, {"revision": audit.revision, "save": "1", "grade-timely": "1"})
+        assert posted.status_code == 404
+    draft.refresh_from_db()
+    assert draft.revision == 1  # the refused post changed nothing
+    assert _signed_in(client, manager).get(reverse("audit-detail", args=[draft.pk])).status_code == 200
+
+
 def test_referral_form_warns_against_names(client, manager):
     page = _signed_in(client, manager).get(reverse("referral-create")).content.decode()
     assert "Do not enter children's or family members' names" in page
@@ -45,6 +106,7 @@ def test_audit_form_is_a_fieldset_per_criterion_with_descriptors(client, manager
     assert page.count('type="radio"') == 44
     assert "Indicators of sexual or criminal exploitation are named" in page  # a descriptor as a hint
     assert page.count('class="govuk-textarea"') == 11
+    assert "Evidence must not name the child or family members." in page
     assert 'name="submit"' in page and 'name="save"' in page
 
 
@@ -134,6 +196,30 @@ def test_lead_sees_coverage_but_not_audits(client, lead, submitted_first, our_re
     page = client.get(reverse("audit-coverage")).content.decode()
     assert "Assessment North" in page and "100%" in page
     assert client.get(reverse("audit-detail", args=[submitted_first.pk])).status_code == 403
+
+
+def test_audit_import_page_describes_the_evidence_columns_and_warns_against_names(client, manager):
+    page = _signed_in(client, manager).get(reverse("import-audits")).content.decode()
+    columns = page[page.index("The file needs these columns") :]
+    assert "a grade from 1 to 4 in each of: reason_clear," in columns
+    assert "optionally, evidence_ followed by a criterion" in columns and "evidence_timely" in columns
+    assert "up to 4,000 characters. Evidence must not name the child or family members." in columns
+
+
+def test_evidence_imported_from_the_page_shows_on_the_audit(client, manager, our_referral):
+    header = "referral_id,auditor,audit_date," + ",".join(CODES) + ",evidence_timely,evidence_consent\n"
+    row = f"{our_referral.pk},manager,2025-02-01," + ",".join(["3"] * 11) + ',"Same day, by phone",\n'
+    upload = SimpleUploadedFile("audits.csv", (header + row).encode(), content_type="text/csv")
+    response = _signed_in(client, manager).post(reverse("import-audits"), {"file": upload})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    page = client.get(reverse("audit-detail", args=[Audit.objects.get().pk])).content.decode()
+    assert "Same day, by phone" in page
+
+    too_long = SimpleUploadedFile(
+        "audits.csv", (header + row.replace("Same day", "x" * 4001)).encode(), content_type="text/csv"
+    )
+    refused = client.post(reverse("import-audits"), {"file": too_long}).content.decode()
+    assert "Nothing was imported: 1 problem found" in refused and "evidence_timely" in refused
 
 
 def _queries(client, url):

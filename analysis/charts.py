@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from dataclasses import dataclass
 
 import matplotlib
@@ -21,6 +22,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.transforms import Bbox
+
+from analysis.tidy import tidy_numbers
 
 BLUE = "#1d70b8"
 DARK_BLUE = "#003078"
@@ -64,6 +67,7 @@ class Chart:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "svg", _scope_ids(self.svg, self.key))
+        object.__setattr__(self, "table", tidy_numbers(self.table))
 
 
 def _scope_ids(svg: str, prefix: str) -> str:
@@ -126,6 +130,10 @@ def _svg(fig) -> str:
     return _style_to_attributes(text[start:] if start >= 0 else text)
 
 
+def _wrap(label, width: int) -> str:
+    return textwrap.fill(str(label), width=width, break_long_words=False)
+
+
 def _fmt(value, decimals: int = 1) -> str:
     number = pd.to_numeric(value, errors="coerce")  # suppressed cells ("c") read as missing
     return "no estimate" if pd.isna(number) else f"{number:.{decimals}f}"
@@ -139,12 +147,17 @@ def event_study_chart(
     title: str = "",
     ax=None,
     key: str = "event_study",
+    time_column: str = "event_time",
+    table: pd.DataFrame | None = None,
 ) -> Chart:
     """Effect by time since training, with 95% intervals; a dashed line marks training.
 
-    ``effects`` has columns ``event_time``, ``att``, ``ci_low``, ``ci_high``.
+    ``effects`` has columns ``event_time`` (or ``time_column``), ``att``, ``ci_low``, ``ci_high``.
+    ``table`` is the table published with the chart, when it differs from what is drawn (rows about
+    too few people are in the table as "c" but not drawn).
     """
-    data = effects.sort_values("event_time").reset_index(drop=True)
+    data = effects.sort_values(time_column).reset_index(drop=True)
+    data = data.rename(columns={time_column: "event_time"})
     with plt.rc_context(STYLE):
         fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=FIGSIZE)
         x = data["event_time"].to_numpy(dtype=float)
@@ -179,7 +192,8 @@ def event_study_chart(
             f" After training they range from {_fmt(after['att'].min())} to {_fmt(after['att'].max())},"
             f" highest at {int(peak['event_time'])} {unit} ({_fmt(peak['att'])})."
         )
-    return Chart(key, title or f"Change in {outcome} by time since training", svg, text, data)
+    published = table if table is not None else data.rename(columns={"event_time": time_column})
+    return Chart(key, title or f"Change in {outcome} by time since training", svg, text, published)
 
 
 def phase_chart(
@@ -270,7 +284,9 @@ def before_after_chart(shares: pd.DataFrame, *, title: str = "", ax=None, key: s
         after = pd.to_numeric(data["after"], errors="coerce").to_numpy(dtype=float)
         ax.bar(x - 0.2, np.nan_to_num(before), width=0.4, color=LIGHT_GREY, label="Before training")
         ax.bar(x + 0.2, np.nan_to_num(after), width=0.4, color=BLUE, label="After training")
-        ax.set_xticks(x, [str(m) for m in data["measure"]])
+        # Measures are long ("Accepted for assessment or strategy discussion"): wrapped, they sit
+        # under their own bars instead of running into each other.
+        ax.set_xticks(x, [_wrap(m, 24) for m in data["measure"]])
         ax.set_ylabel("Per cent of referrals")
         ax.legend(loc="best", fontsize=9)
         if title:
@@ -286,3 +302,91 @@ def before_after_chart(shares: pd.DataFrame, *, title: str = "", ax=None, key: s
         for _, row in data.iterrows()
     ]
     return Chart(key, title or "Before and after training", svg, "Bar chart. " + "; ".join(rows) + ".", data)
+
+
+def item_means_chart(
+    items: pd.DataFrame,
+    *,
+    measure: str = "mean score (1 to 5)",
+    limits: tuple[float, float] = (1.0, 5.0),
+    title: str = "",
+    ax=None,
+    key: str = "item_means",
+    table: pd.DataFrame | None = None,
+) -> Chart:
+    """Horizontal bars of item (or scale) means with 95% intervals, one bar per item.
+
+    ``items`` has columns ``label``, ``mean``, ``ci_low`` and ``ci_high``; bars start at the
+    scale's lowest point (``limits``), so a bar's length is the distance above "strongly disagree".
+    Missing or suppressed means are left out of the drawing and described as not shown.
+    """
+    data = items.reset_index(drop=True)
+    mean = pd.to_numeric(data["mean"], errors="coerce").to_numpy(dtype=float)
+    low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
+    high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
+    with plt.rc_context(STYLE):
+        height = max(2.2, 0.42 * len(data) + 1.0)
+        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(FIGSIZE[0], height))
+        y = np.arange(len(data))[::-1]
+        shown = np.isfinite(mean)
+        ax.barh(y[shown], mean[shown] - limits[0], left=limits[0], height=0.6, color=BLUE)
+        whiskers = shown & np.isfinite(low) & np.isfinite(high)
+        ax.hlines(y[whiskers], low[whiskers], high[whiskers], color=DARK_BLUE, linewidth=1.5)
+        ax.set_yticks(y, [_wrap(v, 48) for v in data["label"]])
+        ax.set_xlim(*limits)
+        ax.set_xlabel(measure.capitalize())
+        ax.grid(axis="y", visible=False)
+        if title:
+            ax.set_title(title, loc="left", fontsize=11)
+        svg = _svg(fig)
+    rows = [
+        f"{row['label']} {_fmt(m, 2)} (95% CI {_fmt(lo, 2)} to {_fmt(hi, 2)})"
+        if np.isfinite(m)
+        else f"{row['label']} not shown"
+        for (_, row), m, lo, hi in zip(data.iterrows(), mean, low, high, strict=True)
+    ]
+    text = f"Bar chart of the {measure} of each question: " + "; ".join(rows) + "."
+    published = table if table is not None else data
+    return Chart(key, title or measure.capitalize(), svg, text, published)
+
+
+def binned_chart(
+    bins: pd.DataFrame,
+    *,
+    x_measure: str,
+    y_measure: str,
+    title: str = "",
+    ax=None,
+    key: str = "binned",
+    table: pd.DataFrame | None = None,
+) -> Chart:
+    """Mean of one measure (with 95% intervals) in groups of people ordered by another.
+
+    ``bins`` has columns ``label`` (the group, e.g. "smallest gains"), ``x_mean``, ``estimate``,
+    ``ci_low`` and ``ci_high``. Each point is a group's mean, never a person, so the chart can be
+    shown whatever the mode of the questionnaires; a dashed line marks no change.
+    """
+    data = bins.reset_index(drop=True)
+    x = pd.to_numeric(data["x_mean"], errors="coerce").to_numpy(dtype=float)
+    est = pd.to_numeric(data["estimate"], errors="coerce").to_numpy(dtype=float)
+    low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
+    high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
+    with plt.rc_context(STYLE):
+        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=FIGSIZE)
+        shown = np.isfinite(x) & np.isfinite(est)
+        ax.axhline(0, color=GREY, linewidth=1, linestyle="--")
+        ax.vlines(x[shown], low[shown], high[shown], color=BLUE, linewidth=2)
+        ax.plot(x[shown], est[shown], "o", color=DARK_BLUE, markersize=7)
+        ax.set_xlabel(x_measure.capitalize())
+        ax.set_ylabel(_wrap(y_measure.capitalize(), 30))
+        if title:
+            ax.set_title(title, loc="left", fontsize=11)
+        svg = _svg(fig)
+    rows = [
+        f"{row['label']} (mean {x_measure} {_fmt(xm)}): {_fmt(e)} (95% CI {_fmt(lo)} to {_fmt(hi)})"
+        if np.isfinite(e)
+        else f"{row['label']}: not shown"
+        for (_, row), xm, e, lo, hi in zip(data.iterrows(), x, est, low, high, strict=True)
+    ]
+    text = f"Chart of the mean {y_measure} in groups of people by {x_measure}: " + "; ".join(rows) + "."
+    return Chart(key, title or y_measure.capitalize(), svg, text, table if table is not None else data)

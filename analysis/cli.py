@@ -18,10 +18,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.stats import verdicts
-from analysis.stats._common import clean_for_json
+from analysis.stats._common import clean_for_json, numeric_column
 from analysis.stats.agreement import LEVELS, agreement
 from analysis.stats.did import CONTROLS, staggered_did
 from analysis.stats.errors import AnalysisInputError
@@ -31,6 +32,17 @@ from analysis.stats.reliability import cronbach_alpha
 __all__ = ["add_arguments", "main", "read_table", "render", "run", "run_analysis"]
 
 FORMATS = ("json", "text")
+
+
+def _finite_float(text: str) -> float:
+    """argparse type for a finite number ("inf" and "nan" are refused, as they are in the data)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,11 +59,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "paired",
         help="change from before to after in the same people (one row per person)",
         description="Paired change: mean difference (after minus before) with 95%% CI, paired t, "
-        "Wilcoxon signed-rank, Cohen's d_z with exact CI, g_av. Rows missing either value are dropped.",
+        "Wilcoxon signed-rank, Cohen's d_z with exact CI, g_av; with --max-score Hake's normalised gain, "
+        "with --reliability the Reliable Change Index counts. Rows missing either value are dropped.",
     )
     common(paired)
     paired.add_argument("--before", required=True, help="column with the earlier score")
     paired.add_argument("--after", required=True, help="column with the later score")
+    paired.add_argument(
+        "--max-score",
+        dest="max_score",
+        type=_finite_float,
+        help="highest possible score (e.g. 100 for percentages): adds Hake's normalised gain",
+    )
+    paired.add_argument(
+        "--reliability",
+        type=_finite_float,
+        help="reliability of the measure, at least 0 and below 1 (e.g. Cronbach's alpha): adds the "
+        "Reliable Change Index counts (Jacobson and Truax 1991)",
+    )
 
     did = subparsers.add_parser(
         "did",
@@ -74,6 +99,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=CONTROLS,
         default="never-treated",
         help="comparison group (default: never-treated)",
+    )
+    did.add_argument(
+        "--small-sample-correction",
+        dest="small_sample_correction",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="multiply each group's part of the SE by sqrt(n / (n - 1)), which makes a 2 x 2 comparison's "
+        "SE the Welch SE (default: on); --no-small-sample-correction gives the analytic SEs of R's did",
     )
 
     agree = subparsers.add_parser(
@@ -106,7 +139,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV file, turning every way it can fail into a one-line `AnalysisInputError`.
 
-    Rows are indexed 1, 2, ... (data rows after the header) so error messages can point at them.
+    Rows are indexed 1, 2, ... (data rows after the header) so error messages can point at them. Every
+    cell is read as text and only an empty cell is missing: pandas would otherwise turn "n/a", "NA" or
+    "null" into missing values and "Infinity" or "1e999" into infinities before the analysis could see
+    them, quietly shrinking the sample; instead the analysis converts each column it uses with
+    `analysis.stats._common.numeric_column`, which names the first value that is not a finite number.
     """
     path = Path(path)
     if not path.exists():
@@ -114,7 +151,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise AnalysisInputError(f"input is not a file: {path}")
     try:
-        frame = pd.read_csv(path, skipinitialspace=True)
+        frame = pd.read_csv(path, skipinitialspace=True, dtype=str, keep_default_na=False, na_values=[""])
     except pd.errors.EmptyDataError as exc:
         raise AnalysisInputError(f"input file is empty: {path}") from exc
     except pd.errors.ParserError as exc:
@@ -136,7 +173,22 @@ def run_analysis(options: Mapping[str, Any]) -> dict[str, Any]:
     kind = options.get("analysis")
     frame = read_table(options["input"])
     if kind == "paired":
-        result = paired_change(frame, options["before"], options["after"])
+        max_score = options.get("max_score")
+        reliability = options.get("reliability")
+        if reliability is not None and not 0 <= reliability < 1:
+            raise AnalysisInputError(f"--reliability must be at least 0 and below 1, got {reliability:g}")
+        result = paired_change(
+            frame, options["before"], options["after"], max_score=max_score, reliability=reliability
+        )
+        if max_score is not None:
+            for column in (options["before"], options["after"]):
+                scores = numeric_column(frame, column)
+                if (scores > max_score).any():
+                    row = scores.index[int(np.flatnonzero((scores > max_score).to_numpy())[0])]
+                    raise AnalysisInputError(
+                        f"column {column!r} has a score {scores[row]:g} above --max-score {max_score:g} "
+                        f"(row {row})"
+                    )
         payload = result.to_dict()
         payload["verdict"] = verdicts.paired_verdict(result).text
     elif kind == "did":
@@ -147,6 +199,7 @@ def run_analysis(options: Mapping[str, Any]) -> dict[str, Any]:
             options["outcome"],
             options["first_treated"],
             control=options.get("control") or "never-treated",
+            small_sample_correction=options.get("small_sample_correction", True) is not False,
         )
         payload = result.to_dict()
         payload["verdict"] = verdicts.did_verdict(result).text
@@ -220,6 +273,15 @@ def render(payload: Mapping[str, Any], fmt: str = "json") -> str:
             lines += _table(
                 payload["items"], ["item", "mean", "difficulty", "item_rest_correlation", "alpha_if_deleted"]
             )
+        change = payload.get("reliable_change")
+        if change:
+            lines += [
+                "",
+                f"Reliable change (reliability {change['reliability']:.2f}, change beyond "
+                f"{change['criterion']:.2f} x SE_diff {_number(change['se_diff'])}): "
+                f"{change['n_improved']} improved, {change['n_unchanged']} unchanged, "
+                f"{change['n_worse']} worse",
+            ]
         for key, note in (payload.get("notes") or {}).items():
             lines.append(f"Note ({key}): {note}")
     if payload.get("verdict"):

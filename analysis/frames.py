@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Min, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from analysis.impact import ImpactFrames
 from practice.models import Audit, AuditStatus, Outcome, Referral
-from surveys.models import Answer, Construct, Invitation, Item, ItemKind, ScaleScore
+from surveys.models import Administration, Answer, Construct, Invitation, Item, ItemKind, Phase, ScaleScore
 from surveys.scoring import ItemRule, item_score
 from training.models import (
     Attendance,
@@ -202,24 +202,48 @@ def courses_in_selection(*, user: User, selection: Selection) -> QuerySet[Course
 
 
 def sessions_in_selection(*, user: User, selection: Selection) -> QuerySet[TrainingSession]:
+    """The sessions whose questionnaires the report reads: every session of the selected courses,
+    or the one selected. A period does not narrow them: it applies to when answers were given
+    (and referrals made), not to when people were trained."""
     sessions = TrainingSession.objects.filter(course__in=courses_in_selection(user=user, selection=selection))
     if selection.session:
         sessions = sessions.filter(pk=selection.session.pk)
-    if selection.date_from:
-        sessions = sessions.filter(start__date__gte=selection.date_from)
-    if selection.date_to:
-        sessions = sessions.filter(start__date__lte=selection.date_to)
     return sessions
 
 
+def _in_period(selection: Selection, field: str) -> Q:
+    """Rows whose ``field`` (a date, or a datetime's local date with ``__date``) is in the period."""
+    condition = Q()
+    if selection.date_from:
+        condition &= Q(**{f"{field}__gte": selection.date_from})
+    if selection.date_to:
+        condition &= Q(**{f"{field}__lte": selection.date_to})
+    return condition
+
+
 def data_stamp() -> str:
-    """Changes whenever anything a report reads changes, so cached reports are never stale."""
+    """Changes whenever anything a report reads changes, so cached reports are never stale.
+
+    One aggregate query per table, whatever the size of the data. Counts catch inserts and
+    deletes; the latest id catches a delete followed by an insert (ids are never reused); the
+    latest ``updated_at`` catches edits (an audit regraded, a referral's outcome recorded). Links
+    that decide whose records a user sees (who manages a team, which team a person is in, which
+    organisation a team belongs to and which partnership an organisation is in) have no
+    ``updated_at``, so they are summed as id x link: moving anyone changes the sum.
+    """
+    managers = Team.managers.through.objects
     parts = [
         ScaleScore.objects.aggregate(n=Count("id"), last=Max("id")),
         Audit.objects.aggregate(n=Count("id"), last=Max("updated_at")),
-        Referral.objects.aggregate(n=Count("id"), last=Max("id")),
+        Referral.objects.aggregate(n=Count("id"), last=Max("id"), edited=Max("updated_at")),
         Attendance.objects.aggregate(n=Count("id"), last=Max("updated_at")),
         Invitation.objects.aggregate(n=Count("id"), answered=Count("response")),
+        managers.aggregate(n=Count("id"), last=Max("id")),
+        StaffMember.objects.aggregate(n=Count("id"), last=Max("id"), teams=Sum(F("id") * F("team_id"))),
+        Team.objects.aggregate(n=Count("id"), orgs=Sum(F("id") * F("organisation_id"))),
+        Organisation.objects.aggregate(
+            n=Count("id"), partnerships=Sum(F("id") * Coalesce("partnership_id", 0))
+        ),
     ]
     return "|".join(f"{p}" for p in parts)
 
@@ -233,7 +257,9 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
     sessions = sessions_in_selection(user=user, selection=selection)
     courses = courses_in_selection(user=user, selection=selection)
 
+    # A period selects the answers given in it, as it selects the referrals made in it.
     answered = ScaleScore.objects.filter(
+        _in_period(selection, "response__submitted_at__date"),
         response__submitted_at__isnull=False,
         response__invitation__staff__in=staff,
         response__invitation__administration__session__in=sessions,
@@ -249,9 +275,11 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
             "scale__construct",
             "scale__code",
             "score",
+            "response__invitation__administration__anonymous",
         ),
-        ["person", "session", "course", "phase", "offset_days", "construct", "scale", "score"],
+        ["person", "session", "course", "phase", "offset_days", "construct", "scale", "score", "anonymous"],
     )
+    scores = scores.astype({"anonymous": bool})
 
     sample_responses = (
         answered.filter(response__invitation__administration__phase="pre")
@@ -278,8 +306,34 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
             items.append((response_id, construct, item_id, score, "pre"))
     item_scores = _frame(items, ["response", "construct", "item", "value", "phase"])
 
+    # Reaction and intention, question by question: answers counted by value in the database (a
+    # handful of rows per question), then scored here with the questionnaire's own rules.
+    reaction_answers = (
+        Answer.objects.filter(
+            response__in=answered.filter(
+                response__invitation__administration__phase=Phase.POST,
+                scale__construct__in=(Construct.REACTION, Construct.INTENTION),
+            ).values("response_id"),
+            item__scale__construct__in=(Construct.REACTION, Construct.INTENTION),
+        )
+        .exclude(value="")
+        .values_list(
+            "item__scale__construct",
+            "item__code",
+            "item__text",
+            "item__position",
+            "item__kind",
+            "item__reverse_coded",
+            "value",
+        )
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    reaction_items = _reaction_items(reaction_answers)
+
     invitations = _frame(
         Invitation.objects.filter(
+            _in_period(selection, "administration__opens_at__date"),
             staff__in=staff,
             administration__session__in=sessions,
             administration__opens_at__lte=timezone.now(),
@@ -290,12 +344,7 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         ["phase", "offset_days", "invited", "answered"],
     )
 
-    referral_filter = Q(staff__in=staff)
-    if selection.date_from:
-        referral_filter &= Q(made_on__gte=selection.date_from)
-    if selection.date_to:
-        referral_filter &= Q(made_on__lte=selection.date_to)
-    referrals_qs = Referral.objects.filter(referral_filter)
+    referrals_qs = Referral.objects.filter(_in_period(selection, "made_on"), staff__in=staff)
     referrals = _frame(
         referrals_qs.values_list("id", "staff_id", "made_on", "outcome", "is_rereferral"),
         ["referral", "staff", "made_on", "outcome_group", "is_rereferral"],
@@ -346,7 +395,15 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
     audits = audits.astype({"is_second": bool, "score": float})
     referrals = referrals.astype({"is_rereferral": bool})
 
-    trained = Attendance.objects.trained().filter(staff__in=staff, session__in=sessions)
+    # When each person was first trained on each selected course, from every session of it: the
+    # period does not apply, or staff trained before it would count as not yet trained. A session
+    # selection picks whose training is counted (that session's attendees), not which of their
+    # sessions dates it.
+    trained = Attendance.objects.trained().filter(staff__in=staff, session__course__in=courses)
+    if selection.session:
+        trained = trained.filter(
+            staff__in=Attendance.objects.trained().filter(session=selection.session).values("staff_id")
+        )
     # The local date of the first session, computed in the database (in the current time zone, as
     # timezone.localtime would) rather than converting every timestamp in Python.
     training = _frame(
@@ -355,9 +412,25 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         .values_list("staff_id", "session__course_id", "first"),
         ["staff", "course", "first_trained"],
     )
-    course_frame = _frame(
-        courses.values_list("id", "title", "delivery_mode"), ["course", "title", "delivery_mode"]
+    # Every course the user can see, marking those that have questionnaires answered with names:
+    # the chain corrects for the number of them (a reader can look at each one's report).
+    named_answers = Administration.objects.filter(
+        session__course=OuterRef("pk"), anonymous=False, invitations__response__isnull=False
     )
+    visible = _frame(
+        Course.objects.for_user(user)
+        .annotate(named=Exists(named_answers))
+        .values_list("id", "title", "delivery_mode", "named"),
+        ["course", "title", "delivery_mode", "named"],
+    )
+    course_frame = visible  # as courses_in_selection, without a second query
+    if selection.course:
+        course_frame = course_frame[course_frame["course"] == selection.course.pk]
+    if selection.session:
+        course_frame = course_frame[course_frame["course"] == selection.session.course_id]
+    # Where re-referrals' 12-month look-back begins: the first referral recorded by anyone, since
+    # the flag is worked out over every referral for the child.
+    since = Referral.objects.aggregate(first=Min("made_on"))["first"]
     return ImpactFrames(
         scores=scores,
         item_scores=item_scores,
@@ -366,8 +439,31 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         criteria=criteria,
         training=training,
         referrals=referrals,
-        courses=course_frame,
+        courses=course_frame[["course", "title", "delivery_mode"]].reset_index(drop=True),
+        reaction_items=reaction_items,
+        referrals_since=since,
+        questionnaire_courses=int(visible["named"].astype(bool).sum()),
     )
+
+
+def _reaction_items(rows) -> pd.DataFrame:
+    """Mean, SD and count of each reaction and intention question from (value, count) rows."""
+    counts: dict[tuple, list[tuple[float, int]]] = {}
+    for construct, code, text, position, kind, reverse, value, n in rows:
+        try:
+            score = item_score(ItemRule(0, None, kind, reverse, ""), value)
+        except ValueError:  # an answer outside the scale (never stored by the form); not scored
+            score = None
+        if score is not None:
+            # Copies of a questionnaire repeat a question under a new version: one row per wording.
+            counts.setdefault((construct, code, text), []).append((score, n, position))
+    items = []
+    for (construct, code, text), scored in counts.items():
+        n = sum(c for _, c, _ in scored)
+        mean = sum(v * c for v, c, _ in scored) / n
+        variance = sum(c * (v - mean) ** 2 for v, c, _ in scored) / (n - 1) if n > 1 else float("nan")
+        items.append((construct, code, text, min(p for _, _, p in scored), n, mean, variance**0.5))
+    return _frame(items, ["construct", "item", "label", "position", "n", "mean", "sd"])
 
 
 def report_roles() -> tuple[str, ...]:

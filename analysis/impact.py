@@ -20,7 +20,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.charts import Chart, before_after_chart, event_study_chart, interval_chart, phase_chart
+from analysis.charts import (
+    Chart,
+    before_after_chart,
+    binned_chart,
+    event_study_chart,
+    interval_chart,
+    item_means_chart,
+    phase_chart,
+)
 from analysis.stats.agreement import cohen_kappa, krippendorff_alpha
 from analysis.stats.did import staggered_did
 from analysis.stats.errors import AnalysisInputError
@@ -29,8 +37,9 @@ from analysis.stats.multiplicity import holm
 from analysis.stats.paired import paired_change
 from analysis.stats.power import further_observations_for_se, two_group_mde
 from analysis.stats.reliability import cronbach_alpha
-from analysis.stats.verdicts import verdict
-from analysis.suppression import MIN_CELL, SUPPRESSED, suppress
+from analysis.stats.verdicts import format_number, verdict
+from analysis.suppression import MIN_CELL, SUPPRESSED, small_count, suppress
+from analysis.tidy import tidy_numbers
 
 # Audits are irregular, and the staggered DiD compares each person with themselves in the period
 # before training, so audits are binned to quarters: fine enough to show build-up and fade,
@@ -51,6 +60,21 @@ LEARNING_CONSTRUCTS = (
     ("confidence", "Confidence", "self-rated confidence (0 to 10)", "points", None, 0.5),
     ("attitudes", "Attitudes", "attitude scores (1 to 5)", "points", None, 0.25),
 )
+# The staggered DiD compares trained staff with colleagues not yet trained, so it needs both:
+# at least this many audited staff before anything is estimated.
+PRACTICE_MIN_STAFF = MIN_CELL * 2
+# The chain correlates two noisy changes per person; below this many people a correlation is
+# not worth showing at all.
+CHAIN_MIN_PEOPLE = 10
+# ... and below this many it is shown but never called a link: with fewer people only a very
+# strong correlation (r of about 0.5) could be told from none with 80% power, and a single chance
+# correlation among a few courses is easily that large.
+CHAIN_MIN_PEOPLE_FOR_CLAIM = 30
+# The chain's chart groups people by learning gain; each group's mean, never a person, is drawn.
+CHAIN_MAX_GROUPS = 5
+# Re-referral within 12 months needs a full 12-month look-back: a referral made in the first year
+# of the records cannot be a re-referral of one made before the records began.
+REREFERRAL_LOOKBACK = pd.DateOffset(years=1)
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,9 @@ class Table:
     title: str
     frame: pd.DataFrame
     note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "frame", tidy_numbers(self.frame))
 
 
 @dataclass(frozen=True)
@@ -79,7 +106,8 @@ class ImpactFrames:
     """What the report reads. Ids are integers; dates may be given as ``datetime.date`` and are held
     as ``datetime64`` (see ``__post_init__``).
 
-    - scores: person, session, course, phase (pre/post/follow_up), offset_days, construct, scale, score
+    - scores: person, session, course, phase (pre/post/follow_up), offset_days, construct, scale, score,
+      and optionally anonymous (the questionnaire was run in anonymous mode; missing means not)
     - item_scores: response, construct, item, value (item score after reverse coding), phase
     - invitations: phase, offset_days, invited, answered
     - audits: audit, referral, staff, team, auditor, made_on, score, is_second
@@ -87,6 +115,12 @@ class ImpactFrames:
     - training: staff, course, first_trained (first attended session of that course)
     - referrals: referral, staff, made_on, outcome_group (accepted, nfa, other, pending), is_rereferral
     - courses: course, title, delivery_mode
+    - reaction_items (optional): construct, item, label, position, n, mean, sd -- each reaction and
+      intention question's answers after training, aggregated in the database
+    - referrals_since (optional): the date of the first referral recorded anywhere, where the
+      12-month look-back of re-referrals begins (default: the first referral in ``referrals``)
+    - questionnaire_courses (optional): how many courses the reader can see that have questionnaires
+      answered with names (not anonymously); the chain corrects for testing each of them
     """
 
     scores: pd.DataFrame
@@ -97,6 +131,13 @@ class ImpactFrames:
     training: pd.DataFrame
     referrals: pd.DataFrame
     courses: pd.DataFrame
+    reaction_items: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["construct", "item", "label", "position", "n", "mean", "sd"]
+        )
+    )
+    referrals_since: dt.date | None = None
+    questionnaire_courses: int = 0
 
     def __post_init__(self) -> None:
         # Dates arrive from the database as Python objects. Held like that, every comparison,
@@ -167,15 +208,23 @@ def _phase_order(frame: pd.DataFrame) -> list[tuple[str, int]]:
     return sorted(((p, int(o)) for p, o in pairs), key=lambda po: (rank.get(po[0], 3), po[1]))
 
 
-def _too_few(title: str, key: str, level: str, what: str, n: int) -> Section:
+def _too_few(title: str, key: str, level: str, what: str, n: int, needed: int = MIN_CELL) -> Section:
+    """A section that reports nothing yet. ``needed`` is the real threshold of that section (the
+    level 3 comparison needs 10 audited staff, not 5); the count so far is "c" when under 5."""
     shown = SUPPRESSED if 0 < n < MIN_CELL else str(n)
     return Section(
         key=key,
         level=level,
         title=title,
-        verdict=f"Not enough {what} yet to report ({shown} so far; at least {MIN_CELL} are needed).",
+        verdict=f"Not enough {what} yet to report ({shown} so far; at least {needed} are needed).",
         direction="not_enough_data",
     )
+
+
+def _round(value: Any, decimals: int) -> float:
+    """Rounded for a table, never -0.0 (which would print as "-0.0")."""
+    number = _finite(value)
+    return math.nan if number is None else round(number, decimals) + 0.0
 
 
 def _quarter_index(dates: pd.Series, origin: dt.date) -> pd.Series:
@@ -186,6 +235,60 @@ def _quarter_index(dates: pd.Series, origin: dt.date) -> pd.Series:
 
 
 # --- level 1 ------------------------------------------------------------------------------------
+
+
+def _intention_text(intention: pd.Series) -> tuple[str, dict[str, Any]]:
+    """What the verdict says about intention to apply, and the figures behind it.
+
+    "Scrap learning" is the share who do not intend to use what they learnt (a mean below the
+    scale's midpoint). When fewer than 5 people are on either side of that line, the share would
+    tell a reader about those few people, so neither the share nor its complement is given.
+    """
+    n = len(intention)
+    scrap = int((intention < 3).sum())
+    keep = n - scrap
+    if 0 < scrap < MIN_CELL:
+        return "all but a few intend to apply it (fewer than 5 people do not)", {
+            "n": n,
+            "n_scrap": SUPPRESSED,
+            "scrap_learning_percent": SUPPRESSED,
+        }
+    if 0 < keep < MIN_CELL:
+        return "fewer than 5 people intend to apply it", {
+            "n": n,
+            "n_scrap": SUPPRESSED,
+            "scrap_learning_percent": SUPPRESSED,
+        }
+    share = scrap / n * 100
+    text = (
+        "all of them intend to apply it (no scrap learning)"
+        if scrap == 0
+        else f"{100 - share:.0f}% intend to apply it ({share:.0f}% scrap learning)"
+    )
+    return text, {"n": n, "n_scrap": scrap, "scrap_learning_percent": share}
+
+
+def _reaction_item_rows(frames: ImpactFrames) -> pd.DataFrame:
+    items = frames.reaction_items
+    if items.empty:
+        return pd.DataFrame(columns=["measure", "question", "n", "mean", "ci_low", "ci_high"])
+    order = items["construct"].map({"reaction": 0, "intention": 1})
+    items = items.assign(order=order).sort_values(["order", "position"])
+    rows = []
+    for item in items.itertuples(index=False):
+        n = int(item.n)
+        half = stats.t.ppf(0.975, n - 1) * item.sd / math.sqrt(n) if n > 1 else math.nan
+        rows.append(
+            {
+                "measure": "Relevance and quality" if item.construct == "reaction" else "Intention to apply",
+                "question": item.label,
+                "n": n,
+                "mean": _round(item.mean, 2),
+                "ci_low": _round(item.mean - half, 2),
+                "ci_high": _round(item.mean + half, 2),
+            }
+        )
+    return suppress(pd.DataFrame(rows), columns=["mean", "ci_low", "ci_high"])
 
 
 def reaction_section(frames: ImpactFrames) -> Section:
@@ -205,28 +308,60 @@ def reaction_section(frames: ImpactFrames) -> Section:
             {
                 "measure": label,
                 "n": len(values),
-                "mean": round(mean, 2),
-                "ci_low": round(low, 2),
-                "ci_high": round(high, 2),
+                "mean": _round(mean, 2),
+                "ci_low": _round(low, 2),
+                "ci_high": _round(high, 2),
             }
         )
-        figures[construct] = {"n": len(values), "mean": _finite(mean)}
-    intention = post.loc[post["construct"] == "intention", "score"].dropna()
-    # "Scrap learning": the share who do not intend to use what they learnt (below the scale midpoint).
-    scrap = float((intention < 3).mean() * 100) if len(intention) else math.nan
-    figures["scrap_learning_percent"] = _finite(scrap)
+        figures[construct] = {
+            "n": len(values),
+            "mean": _finite(mean),
+            "ci_low": _finite(low),
+            "ci_high": _finite(high),
+        }
     table = suppress(pd.DataFrame(rows))
-    reaction = figures["reaction"]["mean"]
-    if len(intention) >= MIN_CELL and reaction is not None:
+    intention = post.loc[post["construct"] == "intention", "score"].dropna()
+    rated = figures["reaction"]["mean"] if figures["reaction"]["n"] >= MIN_CELL else None
+    answered = f"{len(people)} people answered"
+    if len(intention) >= MIN_CELL:
+        intends, figures["scrap_learning"] = _intention_text(intention)
+        if rated is not None:
+            text = (
+                f"Staff rated the training {rated:.1f} out of 5 for relevance and quality, and "
+                f"{intends}; {answered}."
+            )
+        else:
+            text = (
+                f"Of the staff who answered after training, {intends} ({answered}; too few rated "
+                "its relevance and quality to show)."
+            )
+    elif rated is not None:
         text = (
-            f"Staff rated the training {reaction:.1f} out of 5 for relevance and quality, and "
-            f"{100 - scrap:.0f}% intend to apply it ({scrap:.0f}% scrap learning; {len(people)} "
-            "people answered)."
+            f"Staff rated the training {rated:.1f} out of 5 for relevance and quality ({answered}); "
+            "too few answered the questions on applying it to say how many intend to."
         )
     else:
         text = (
-            f"Staff rated the training {reaction:.1f} out of 5 for relevance and quality "
-            f"({len(people)} people answered)."
+            f"Too few people answered either part of the reaction questions to report them ({answered}, "
+            f"but fewer than {MIN_CELL} answered each part)."
+        )
+    item_rows = _reaction_item_rows(frames)
+    if not item_rows.empty:
+        drawn = item_rows.rename(columns={"question": "label"})
+        chart = item_means_chart(
+            drawn,
+            measure="mean answer (1 = strongly disagree, 5 = strongly agree)",
+            title="Answers to each question after training",
+            key="reaction_chart",
+            table=item_rows,
+        )
+    else:
+        chart = item_means_chart(
+            table.rename(columns={"measure": "label"}),
+            measure="mean score (1 = strongly disagree, 5 = strongly agree)",
+            title="Reaction and intention after training",
+            key="reaction_chart",
+            table=table,
         )
     return Section(
         "reaction",
@@ -234,8 +369,13 @@ def reaction_section(frames: ImpactFrames) -> Section:
         title,
         text,
         "descriptive",
+        charts=(chart,),
         tables=(Table("reaction", "Reaction and intention (scores 1 to 5)", table),),
-        notes=("Scores are means of 5-point items just after training; higher is better.",),
+        notes=(
+            "Scores are means of 5-point items just after training; higher is better. Scrap learning "
+            "is the share whose intention score is below the midpoint (3), that is, who do not "
+            "intend to use what they learnt.",
+        ),
         figures=figures,
     )
 
@@ -265,7 +405,7 @@ def learning_section(frames: ImpactFrames) -> Section:
     phases = _phase_order(scores)
     labels = {p: _phase_label(*p) for p in phases}
     follow_ups = [p for p in phases if p[0] == "follow_up"]
-    means_rows, change_rows, verdicts, figures = [], [], [], {}
+    means_rows, change_rows, size_rows, verdicts, figures = [], [], [], [], {}
     for construct, name, outcome, unit, max_score, change_of_interest in LEARNING_CONSTRUCTS:
         rows = scores[scores["construct"] == construct]
         if rows.empty:
@@ -277,16 +417,20 @@ def learning_section(frames: ImpactFrames) -> Section:
             column = wide[p] if p in wide.columns else pd.Series(dtype=float)
             mean, _, _ = _mean_ci(column)
             means_rows.append(
-                {"scale": name, "phase": labels[p], "n": int(column.notna().sum()), "mean": round(mean, 2)}
+                {"scale": name, "phase": labels[p], "n": int(column.notna().sum()), "mean": _round(mean, 2)}
             )
         if ("pre", 0) not in wide.columns or ("post", 0) not in wide.columns:
             continue
         pair = pd.DataFrame({"before": wide[("pre", 0)], "after": wide[("post", 0)]}).dropna()
         if len(pair) < MIN_CELL:
             change_rows.append({"scale": name, "n": len(pair)})
+            size_rows.append({"scale": name, "n": len(pair)})
             continue
         alpha, _ = _scale_alpha(frames.item_scores, construct)
-        result = paired_change(pair, "before", "after", max_score=max_score, reliability=alpha)
+        # A negative alpha (items that do not hang together in a small sample) gives no usable
+        # reliable change index; the change itself is still reported.
+        usable = alpha if alpha is not None and 0 <= alpha < 1 else None
+        result = paired_change(pair, "before", "after", max_score=max_score, reliability=usable)
         more = (
             further_observations_for_se(result.se_diff, result.n, change_of_interest)
             if math.isfinite(result.se_diff) and result.se_diff > 0
@@ -320,20 +464,29 @@ def learning_section(frames: ImpactFrames) -> Section:
             {
                 "scale": name,
                 "n": result.n,
-                "before": round(result.mean_before, 2),
-                "after": round(result.mean_after, 2),
-                "change": round(result.mean_diff, 2),
-                "ci_low": round(result.ci_low, 2),
-                "ci_high": round(result.ci_high, 2),
-                "d_z": round(result.d_z, 2),
-                "d_z_ci_low": round(result.d_z_ci_low, 2),
-                "d_z_ci_high": round(result.d_z_ci_high, 2),
-                "g_av": round(result.g_av, 2),
-                "hake_gain": round(result.hake_gain, 2) if _finite(result.hake_gain) is not None else None,
-                "alpha": round(alpha, 2) if alpha is not None else None,
-                "reliably_improved": rc.n_improved if rc else None,
-                "reliably_worse": rc.n_worse if rc else None,
-                **{f"retained_{k}": f"{v[1]:.0f}%" for k, v in retention.items()},
+                "before": _round(result.mean_before, 2),
+                "after": _round(result.mean_after, 2),
+                "change": _round(result.mean_diff, 2),
+                "ci_low": _round(result.ci_low, 2),
+                "ci_high": _round(result.ci_high, 2),
+                **{f"retained_{k}": _round(v[1], 0) for k, v in retention.items()},
+            }
+        )
+        # Effect sizes and reliable change are a table of their own: in one table with the change
+        # they made 17 columns, too many to read on a page or print without breaking numbers.
+        size_rows.append(
+            {
+                "scale": name,
+                "n": result.n,
+                "d_z": _round(result.d_z, 2),
+                "d_z_ci_low": _round(result.d_z_ci_low, 2),
+                "d_z_ci_high": _round(result.d_z_ci_high, 2),
+                "g_av": _round(result.g_av, 2),
+                "hake_gain": _round(result.hake_gain, 2) if _finite(result.hake_gain) is not None else None,
+                "alpha": _round(alpha, 2) if alpha is not None else None,
+                # Counts of people: 1 to 4 reliably worse is itself a figure about a few people.
+                "reliably_improved": small_count(rc.n_improved) if rc else None,
+                "reliably_worse": small_count(rc.n_worse) if rc else None,
             }
         )
         sentence = said.text
@@ -356,8 +509,11 @@ def learning_section(frames: ImpactFrames) -> Section:
         n = max((r.get("n", 0) for r in change_rows), default=0)
         return _too_few(title, "learning", "2", "people who answered both before and after", n)
     means = suppress(pd.DataFrame(means_rows))
-    changes = suppress(pd.DataFrame(change_rows))
-    chart_means = means[["scale", "phase", "mean"]]
+    changes, sizes = (
+        suppress(frame, columns=[c for c in frame.columns if c != "scale"])
+        for frame in (pd.DataFrame(change_rows), pd.DataFrame(size_rows))
+    )
+    chart_means = means[["scale", "phase", "n", "mean"]]
     charts = []
     for construct, name, *_ in LEARNING_CONSTRUCTS:
         subset = chart_means[chart_means["scale"] == name]
@@ -380,6 +536,11 @@ def learning_section(frames: ImpactFrames) -> Section:
                 "learning_change",
                 "Change from before to just after training (people who answered both)",
                 changes,
+            ),
+            Table(
+                "learning_effect_sizes",
+                "Effect sizes, reliability and reliable change (people who answered both)",
+                sizes,
             ),
             Table("learning_means", "Mean scores at each stage (everyone who answered)", means),
         ),
@@ -438,8 +599,8 @@ def practice_section(frames: ImpactFrames) -> Section:
     title = "Level 3: quality of the referrals staff make"
     audits = frames.audits[~frames.audits["is_second"]].dropna(subset=["score"])
     staff_audited = audits["staff"].nunique()
-    if staff_audited < MIN_CELL * 2:
-        return _too_few(title, "practice", "3", "audited staff", staff_audited)
+    if staff_audited < PRACTICE_MIN_STAFF:
+        return _too_few(title, "practice", "3", "audited staff", staff_audited, needed=PRACTICE_MIN_STAFF)
     origin = min(
         audits["made_on"].min(),
         frames.training["first_trained"].min() if not frames.training.empty else audits["made_on"].min(),
@@ -455,6 +616,16 @@ def practice_section(frames: ImpactFrames) -> Section:
             title,
             f"The change in referral quality cannot be estimated yet: {error}.",
             "cannot_estimate",
+        )
+    if result.n_treated_units < MIN_CELL:
+        # The estimate would describe fewer than 5 trained people: their tables would be all "c",
+        # and a verdict with a number would tell the reader what the suppressed cells hide.
+        return _too_few(
+            title,
+            "practice",
+            "3",
+            "trained staff with audits before and after training",
+            result.n_treated_units,
         )
     simple = result.aggregations["simple"]
     n_periods = len(result.periods)
@@ -478,33 +649,51 @@ def practice_section(frames: ImpactFrames) -> Section:
     said_text = said.text
 
     study = pd.DataFrame([e.to_dict() for e in result.event_study])
+    cells = pd.DataFrame([c.to_dict() for c in result.att_gt])
     charts, tables = [], []
     if not study.empty:
         study = study[study["n_groups"] > 0]
-        shown = study.assign(event_time=study["event_time"] * PERIOD_MONTHS)[
-            ["event_time", "att", "ci_low", "ci_high"]
-        ]
-        charts.append(
-            event_study_chart(shown, outcome="referral quality (points)", key="practice_event_study")
+        # Trained people behind each point: the cohorts in its cells are disjoint, so their treated
+        # counts add up.
+        people = cells.groupby("event_time")["n_treated"].sum()
+        shown = pd.DataFrame(
+            {
+                "months_since_training": study["event_time"].to_numpy() * PERIOD_MONTHS,
+                "n": study["event_time"].map(people).fillna(0).astype(int).to_numpy(),
+                "att": study["att"].map(lambda v: _round(v, 2)).to_numpy(),
+                "ci_low": study["ci_low"].map(lambda v: _round(v, 2)).to_numpy(),
+                "ci_high": study["ci_high"].map(lambda v: _round(v, 2)).to_numpy(),
+            }
         )
-    cells = pd.DataFrame([c.to_dict() for c in result.att_gt])
+        published = suppress(shown, columns=["att", "ci_low", "ci_high"])
+        drawn = shown[shown["n"] >= MIN_CELL]
+        if not drawn.empty:
+            charts.append(
+                event_study_chart(
+                    drawn.drop(columns="n"),
+                    outcome="referral quality (points)",
+                    key="practice_event_study",
+                    time_column="months_since_training",
+                    table=published,
+                )
+            )
     headline = pd.DataFrame(
         [
             {
                 "estimate": "Simple average effect (all trained staff, all periods after training)",
-                "att": round(simple.att, 2),
-                "se": round(simple.se, 2),
-                "ci_low": round(simple.ci_low, 2),
-                "ci_high": round(simple.ci_high, 2),
+                "att": _round(simple.att, 2),
+                "se": _round(simple.se, 2),
+                "ci_low": _round(simple.ci_low, 2),
+                "ci_high": _round(simple.ci_high, 2),
                 "n": result.n_treated_units,
             },
             *(
                 {
                     "estimate": f"{name.capitalize()} aggregation",
-                    "att": round(agg.att, 2),
-                    "se": round(agg.se, 2),
-                    "ci_low": round(agg.ci_low, 2),
-                    "ci_high": round(agg.ci_high, 2),
+                    "att": _round(agg.att, 2),
+                    "se": _round(agg.se, 2),
+                    "ci_low": _round(agg.ci_low, 2),
+                    "ci_high": _round(agg.ci_high, 2),
                     "n": result.n_treated_units,
                 }
                 for name, agg in result.aggregations.items()
@@ -523,6 +712,7 @@ def practice_section(frames: ImpactFrames) -> Section:
         cohort_sizes = cells.groupby("group")["n_treated"].max()
         small = cohort_sizes[cohort_sizes < MIN_CELL].index
         cell_table = cells[["group", "time", "event_time", "att", "se", "n_treated", "n_comparison"]].round(2)
+        cell_table[["att", "se"]] += 0.0  # no -0.0
         cell_table = cell_table.rename(columns={"n_treated": "n"})
         cell_table = suppress(cell_table, columns=["att", "se", "n"])
         cell_table.loc[cell_table["group"].isin(small), ["att", "se"]] = SUPPRESSED
@@ -581,13 +771,15 @@ def _criteria_effects(frames: ImpactFrames, audits: pd.DataFrame, first: pd.Seri
     rows = []
     for (code, label), rows_for in panel.groupby([criteria["criterion"], criteria["label"]], sort=False):
         try:
-            simple = _run_did(rows_for).aggregations["simple"]
+            result = _run_did(rows_for)
         except AnalysisInputError:
             continue
+        simple = result.aggregations["simple"]
         rows.append(
             {
                 "criterion": label,
                 "code": code,
+                "n": result.n_treated_units,
                 "estimate": simple.att,
                 "ci_low": simple.ci_low,
                 "ci_high": simple.ci_high,
@@ -602,13 +794,22 @@ def _criteria_effects(frames: ImpactFrames, audits: pd.DataFrame, first: pd.Seri
     if finite.any():
         table.loc[finite, "p_holm"] = holm(table.loc[finite, "p"].to_numpy()).p_adjusted
     table["clear_after_correction"] = table["p_holm"] < 0.05
+    shown = table.round({"estimate": 2, "ci_low": 2, "ci_high": 2, "p": 4, "p_holm": 4})
+    shown = suppress(
+        shown, columns=["estimate", "ci_low", "ci_high", "p", "p_holm", "clear_after_correction"]
+    )
+    drawn = table[table["n"] >= MIN_CELL]
+    if drawn.empty:
+        return None
     chart = interval_chart(
-        table.rename(columns={"criterion": "label"}),
+        drawn[["criterion", "n", "estimate", "ci_low", "ci_high"]].round(
+            {"estimate": 2, "ci_low": 2, "ci_high": 2}
+        ),
+        label="criterion",
         measure="Change in grade (1 to 4 scale)",
         title="Change in each criterion",
         key="practice_criteria",
     )
-    shown = table.round({"estimate": 2, "ci_low": 2, "ci_high": 2, "p": 4, "p_holm": 4})
     return Table(
         "practice_criteria_table",
         "Change in each audit criterion, with Holm-corrected p-values",
@@ -660,7 +861,9 @@ def _auditor_agreement(frames: ImpactFrames) -> tuple[Table | None, str]:
                 "measure": "Criterion grades in exact agreement (%)",
                 "value": round(exact, 1) if math.isfinite(exact) else None,
             },
-        ]
+        ],
+        # One column holds a count and statistics: as objects the count stays a whole number.
+        dtype=object,
     )
     strength = "good" if alpha_interval >= 0.8 else "moderate" if alpha_interval >= 0.667 else "weak"
     text = (
@@ -686,7 +889,9 @@ def _mixed_sensitivity(audits: pd.DataFrame, frames: ImpactFrames, first: pd.Ser
             max_observations=MIXED_MODEL_MAX_AUDITS,
             maxiter=MIXED_MODEL_MAX_ITERATIONS,
         )
-    except (AnalysisInputError, ValueError, np.linalg.LinAlgError):
+    except (AnalysisInputError, ValueError, ZeroDivisionError, np.linalg.LinAlgError):
+        # A sensitivity check that cannot be fitted (one team, a singular design) is left out; it
+        # must never stop the report.
         return ""
     method = "mixed model" if result.method == "mixedlm" else "cluster-robust regression"
     text = (
@@ -706,6 +911,18 @@ def _share_difference(before: pd.Series, after: pd.Series) -> tuple[float, float
     return diff, diff - 196 * se, diff + 196 * se
 
 
+OUTCOME_MEASURES = (
+    # (key, row label, what the verdict calls it)
+    (
+        "accepted",
+        "Accepted for assessment or strategy discussion",
+        "the share accepted for assessment or strategy discussion",
+    ),
+    ("nfa", "No further action", "the share with no further action"),
+    ("rereferral", "Re-referred within 12 months", "the share re-referred within 12 months"),
+)
+
+
 def outcomes_section(frames: ImpactFrames) -> Section:
     title = "Level 4a: what happened to the referrals"
     first = _first_training(frames.training)
@@ -723,34 +940,70 @@ def outcomes_section(frames: ImpactFrames) -> Section:
             "trained staff with referrals both before and after training",
             min(before["staff"].nunique(), after["staff"].nunique()),
         )
-    measures = [
-        ("Accepted for assessment or strategy discussion", lambda r: r["outcome_group"] == "accepted"),
-        ("No further action", lambda r: r["outcome_group"] == "nfa"),
-        ("Re-referred within 12 months", lambda r: r["is_rereferral"].astype(bool)),
-    ]
-    rows, sentences = [], []
-    for label, test in measures:
-        b, a = test(before).astype(float), test(after).astype(float)
+    # A referral in the first 12 months of the records has a shorter look-back than a later one, so
+    # it is less often flagged as a re-referral; counting those before training (when records are
+    # young) and not after would make re-referrals "rise" with no change at all. Only referrals
+    # with a full 12-month look-back are compared.
+    since = frames.referrals_since or frames.referrals["made_on"].min()
+    lookback_from = pd.Timestamp(since) + REREFERRAL_LOOKBACK
+    subsets = {
+        "accepted": (decided, decided["outcome_group"] == "accepted"),
+        "nfa": (decided, decided["outcome_group"] == "nfa"),
+    }
+    looked_back = refs[refs["made_on"] >= lookback_from]
+    subsets["rereferral"] = (looked_back, looked_back["is_rereferral"].astype(bool))
+    rows, sentences, figures = [], [], {}
+    for key, label, outcome in OUTCOME_MEASURES:
+        subset, flag = subsets[key]
+        is_after = subset["after"]
+        b, a = flag[~is_after].astype(float), flag[is_after].astype(float)
+        staff_before, staff_after = (
+            subset.loc[~is_after, "staff"].nunique(),
+            subset.loc[is_after, "staff"].nunique(),
+        )
+        row = {"measure": label, "n": int(subset["staff"].nunique()), "n_before": len(b), "n_after": len(a)}
+        if min(staff_before, staff_after) < MIN_CELL:
+            rows.append({**row, "n": min(staff_before, staff_after)})
+            figures[key] = {"n": min(staff_before, staff_after)}
+            if key == "rereferral":
+                sentences.append(
+                    "Too few trained staff have referrals with a full 12-month look-back (made from "
+                    f"{lookback_from:%d %B %Y}) both before and after training to compare re-referrals yet."
+                )
+            else:
+                sentences.append(f"Too few trained staff have decided referrals to compare {outcome} yet.")
+            continue
         diff, low, high = _share_difference(b, a)
         rows.append(
             {
-                "measure": label,
-                "n_before": len(b),
-                "before": round(b.mean() * 100, 1),
-                "n_after": len(a),
-                "after": round(a.mean() * 100, 1),
-                "change": round(diff, 1),
-                "ci_low": round(low, 1),
-                "ci_high": round(high, 1),
+                **row,
+                "before": _round(b.mean() * 100, 1),
+                "after": _round(a.mean() * 100, 1),
+                "change": _round(diff, 1),
+                "ci_low": _round(low, 1),
+                "ci_high": _round(high, 1),
             }
         )
         said = verdict(
-            diff, low, high, outcome=f"the share {label[0].lower() + label[1:]}", unit="percentage points"
+            diff, low, high, outcome=outcome, unit="percentage points", comparison="after training"
         )
         sentences.append(said.text)
-    table = pd.DataFrame(rows)
+        figures[key] = {
+            "n": row["n"],
+            "change": _finite(diff),
+            "ci_low": _finite(low),
+            "ci_high": _finite(high),
+            "direction": said.direction,
+        }
+    figures["rereferral_lookback_from"] = lookback_from.date()
+    table = suppress(
+        pd.DataFrame(rows).reindex(
+            columns=["measure", "n", "n_before", "before", "n_after", "after", "change", "ci_low", "ci_high"]
+        ),
+        columns=["n_before", "before", "n_after", "after", "change", "ci_low", "ci_high"],
+    )
     chart = before_after_chart(
-        table[["measure", "before", "after"]],
+        table[["measure", "n", "before", "after"]],
         title="Referral outcomes before and after training",
         key="outcomes_chart",
     )
@@ -758,94 +1011,232 @@ def outcomes_section(frames: ImpactFrames) -> Section:
         "outcomes",
         "4a",
         title,
-        sentences[0],
+        " ".join(sentences),
         "descriptive",
         (chart,),
         (
             Table(
-                "outcomes", "Outcomes of referrals by trained staff, before and after their training", table
+                "outcomes",
+                "Outcomes of referrals by trained staff, before and after their training",
+                table,
+                "Re-referrals count only referrals made from "
+                f"{lookback_from:%d %B %Y}, 12 months after the first referral recorded, so that every "
+                "one has a full 12-month look-back.",
             ),
         ),
         (
             "Before-and-after comparison among trained staff only: outcomes also depend on the "
-            "children referred and "
-            "on thresholds at the front door, so read this beside the level 3 estimate, not as "
-            "proof on its own.",
-            *sentences[1:],
+            "children referred and on thresholds at the front door, so read this beside the level 3 "
+            "estimate, not as proof on its own. Pending referrals are left out of the shares accepted "
+            "and with no further action.",
+            "A referral is a re-referral when another referral for the same child was made in the 12 "
+            "months before it. In the first 12 months of the records that look-back is cut short, which "
+            "would make re-referrals look rarer early on (before most staff were trained), so those "
+            "referrals are left out of the re-referral comparison.",
         ),
-        {"rows": rows},
+        figures,
     )
 
 
 # --- the chain, course comparison, data quality ------------------------------------------------
 
 
-def chain_section(frames: ImpactFrames) -> Section:
-    title = "The chain: does learning gain predict practice change?"
-    scores = frames.scores[frames.scores["construct"] == "knowledge"]
-    gains = scores.pivot_table(index="person", columns="phase", values="score", aggfunc="mean")
-    if not {"pre", "post"} <= set(gains.columns):
-        return _too_few(title, "chain", "2-3", "people with knowledge scores and audits", 0)
-    gain = (gains["post"] - gains["pre"]).dropna().rename("gain")
-    first = _first_training(frames.training)
-    audits = frames.audits[~frames.audits["is_second"]].dropna(subset=["score"])
-    audits = audits[audits["staff"].isin(first.index)]
-    after = audits["made_on"] >= audits["staff"].map(first)
-    change = (
-        (audits[after].groupby("staff")["score"].mean() - audits[~after].groupby("staff")["score"].mean())
-        .dropna()
-        .rename("change")
-    )
-    both = pd.concat([gain, change], axis=1, join="inner").dropna()
+def _correlation(both: pd.DataFrame) -> dict[str, float]:
     n = len(both)
-    if n < 10:
-        return _too_few(
-            title, "chain", "2-3", "people with both a learning gain and audits before and after", n
-        )
     r, p = stats.pearsonr(both["gain"], both["change"])
     z, se = math.atanh(max(min(r, 0.999999), -0.999999)), 1 / math.sqrt(n - 3)
-    low, high = math.tanh(z - 1.96 * se), math.tanh(z + 1.96 * se)
-    if low > 0:
-        text = (
-            f"Yes: people who learnt more improved their referrals more (r = {r:.2f}, 95% CI "
-            f"{low:.2f} to {high:.2f}, n = {n})."
+    return {
+        "n": n,
+        "r": float(r),
+        "ci_low": math.tanh(z - 1.96 * se),
+        "ci_high": math.tanh(z + 1.96 * se),
+        "p": float(p),
+    }
+
+
+def _chain_pairs(frames: ImpactFrames, knowledge: pd.DataFrame) -> pd.DataFrame:
+    """One row per person and course: their knowledge gain on that course (just after minus before)
+    and the change in their audit scores from before that course's training to after it."""
+    gains = knowledge.pivot_table(index=["person", "course"], columns="phase", values="score", aggfunc="mean")
+    if not {"pre", "post"} <= set(gains.columns):
+        return pd.DataFrame(columns=["person", "course", "gain", "change"])
+    gain = (gains["post"] - gains["pre"]).dropna().rename("gain").reset_index()
+    trained = frames.training.rename(columns={"staff": "person"})[["person", "course", "first_trained"]]
+    pairs = gain.merge(trained, on=["person", "course"])
+    audits = frames.audits[~frames.audits["is_second"]].dropna(subset=["score"])
+    audits = audits[["staff", "made_on", "score"]].rename(columns={"staff": "person"})
+    scored = pairs[["person", "course", "first_trained"]].merge(audits, on="person")
+    scored["after"] = scored["made_on"] >= scored["first_trained"]
+    means = scored.groupby(["person", "course", "after"])["score"].mean().unstack()
+    if not {True, False} <= set(means.columns):
+        return pd.DataFrame(columns=["person", "course", "gain", "change"])
+    change = (means[True] - means[False]).dropna().rename("change").reset_index()
+    return pairs.merge(change, on=["person", "course"])[["person", "course", "gain", "change"]]
+
+
+def _chain_groups(both: pd.DataFrame) -> pd.DataFrame:
+    """People in equal groups by learning gain, each group's mean gain and mean practice change.
+
+    Groups, not people, are shown: a scatter of people would put each person's learning and
+    practice on the page. Every group has at least ``CHAIN_MIN_PEOPLE / 2`` people (5)."""
+    k = max(2, min(CHAIN_MAX_GROUPS, len(both) // CHAIN_MIN_PEOPLE))
+    ordered = both.assign(group=pd.qcut(both["gain"].rank(method="first"), k, labels=False))
+    rows = []
+    for group, rows_for in ordered.groupby("group"):
+        i = int(group)
+        kind = "Smallest" if i == 0 else "Largest" if i == k - 1 else "Middle"
+        mean, low, high = _mean_ci(rows_for["change"])
+        rows.append(
+            {
+                "learning_group": f"{kind} gains ({i + 1} of {k})",
+                "n": len(rows_for),
+                "mean_gain": _round(rows_for["gain"].mean(), 1),
+                "mean_change": _round(mean, 1),
+                "ci_low": _round(low, 1),
+                "ci_high": _round(high, 1),
+            }
         )
-    elif high < 0:
+    return suppress(pd.DataFrame(rows), columns=["mean_gain", "mean_change", "ci_low", "ci_high"])
+
+
+def chain_section(frames: ImpactFrames) -> Section:
+    title = "The chain: does learning gain predict practice change?"
+    knowledge = frames.scores[frames.scores["construct"] == "knowledge"]
+    anonymous = (
+        knowledge["anonymous"].fillna(False).astype(bool)
+        if "anonymous" in knowledge.columns
+        else pd.Series(False, index=knowledge.index)
+    )
+    notes = [
+        "A correlation across people, not a causal estimate: people who learn more may differ in other ways.",
+    ]
+    if anonymous.any():
+        # Anonymous answers are never broken down to individuals, and linking a person's answers to
+        # the referrals they make would do exactly that.
+        if anonymous.all():
+            return Section(
+                "chain",
+                "2-3",
+                title,
+                "Not reported for this selection: its questionnaires were answered anonymously, and "
+                "anonymous answers are never linked to the referrals a person makes.",
+                "not_available",
+            )
+        notes.append(
+            "Answers to questionnaires run anonymously are left out: they are never linked to the "
+            "referrals a person makes."
+        )
+        knowledge = knowledge[~anonymous]
+    pairs = _chain_pairs(frames, knowledge)
+    n = len(pairs)
+    if n < CHAIN_MIN_PEOPLE:
+        return _too_few(
+            title,
+            "chain",
+            "2-3",
+            "people with both a learning gain and audits before and after",
+            n,
+            needed=CHAIN_MIN_PEOPLE,
+        )
+    pooled = _correlation(pairs)
+    titles = dict(zip(frames.courses["course"], frames.courses["title"], strict=False))
+    rows = [
+        {
+            "measure": "All courses in this report"
+            if pairs["course"].nunique() > 1
+            else titles.get(pairs["course"].iloc[0], "This course"),
+            **pooled,
+        }
+    ]
+    if pairs["course"].nunique() > 1:
+        for course, rows_for in pairs.groupby("course"):
+            if len(rows_for) >= CHAIN_MIN_PEOPLE:
+                rows.append({"measure": titles.get(course, str(course)), **_correlation(rows_for)})
+    # Correlations are tested only where there are enough people to claim anything; the family is
+    # every such test here, and at least every course the reader can see with named questionnaires,
+    # since a reader can look at each course's report and find one by chance.
+    tested = [i for i, row in enumerate(rows) if row["n"] >= CHAIN_MIN_PEOPLE_FOR_CLAIM]
+    family = max(len(tested), frames.questionnaire_courses, 1)
+    p_holm = [math.nan] * len(rows)
+    if tested:
+        padded = [rows[i]["p"] for i in tested] + [1.0] * (family - len(tested))
+        adjusted = holm(padded).p_adjusted
+        for i, value in zip(tested, adjusted, strict=False):
+            p_holm[i] = value
+    for row, value in zip(rows, p_holm, strict=True):
+        row["p_holm"] = value
+    r, low, high, p_adj = pooled["r"], pooled["ci_low"], pooled["ci_high"], p_holm[0]
+    numbers = (
+        f"r = {format_number(r, 2)}, 95% CI {format_number(low, 2)} to {format_number(high, 2)}, n = {n}"
+    )
+    tests = "1 test" if family == 1 else f"{family} tests"
+    if n < CHAIN_MIN_PEOPLE_FOR_CLAIM:
+        direction = "not_enough_data"
         text = (
-            f"The reverse: people who learnt more improved their referrals less (r = {r:.2f}, "
-            f"95% CI {low:.2f} to {high:.2f}, n = {n})."
+            "Too few people yet to tell whether learning gain predicts practice change: "
+            f"{n} people have both a knowledge gain and audits before and after training, and at least "
+            f"{CHAIN_MIN_PEOPLE_FOR_CLAIM} are needed before a link could be claimed. The correlation so far "
+            "is in the table below."
+        )
+    elif p_adj < 0.05 and (low > 0 or high < 0):
+        direction = "positive_link" if low > 0 else "negative_link"
+        pattern = (
+            "People who learnt more also tended to improve their referrals more"
+            if low > 0
+            else "People who learnt more tended to improve their referrals less"
+        )
+        text = (
+            f"{pattern} ({numbers}; clear after allowing for {tests}). This is an association across "
+            "people, not proof that the learning caused the change."
+        )
+    elif (low > 0 or high < 0) and family > 1:
+        direction = "not_enough_evidence"
+        text = (
+            f"Not enough evidence that learning gain predicts practice change: the correlation ({numbers}) "
+            f"would look clear on its own, but not after allowing for the {tests} made "
+            f"(Holm-corrected p = {p_adj:.2f})."
         )
     else:
-        text = (
-            f"Not enough evidence that learning gain predicts practice change (r = {r:.2f}, 95% CI "
-            f"{low:.2f} to "
-            f"{high:.2f}, n = {n})."
-        )
-    table = pd.DataFrame(
-        [
-            {
-                "measure": "Correlation of knowledge gain with change in audit score",
-                "n": n,
-                "r": round(r, 2),
-                "ci_low": round(low, 2),
-                "ci_high": round(high, 2),
-                "p": round(p, 4),
-            }
-        ]
+        direction = "not_enough_evidence"
+        text = f"Not enough evidence that learning gain predicts practice change ({numbers})."
+    table = pd.DataFrame(rows)
+    for column, places in (("r", 2), ("ci_low", 2), ("ci_high", 2), ("p", 4), ("p_holm", 4)):
+        table[column] = table[column].map(lambda v, d=places: _round(v, d))
+    table = suppress(table, columns=["r", "ci_low", "ci_high", "p", "p_holm"])
+    groups = _chain_groups(pairs)
+    chart = binned_chart(
+        groups.rename(columns={"learning_group": "label", "mean_gain": "x_mean", "mean_change": "estimate"}),
+        x_measure="knowledge gain (percentage points)",
+        y_measure="change in audit score (points)",
+        title="Change in referral quality by size of knowledge gain",
+        key="chain_chart",
+        table=groups,
+    )
+    notes.append(
+        f"Correlations are tested only with at least {CHAIN_MIN_PEOPLE_FOR_CLAIM} people, and a link is "
+        f"claimed only if it stays clear after Holm's correction for {tests} (every course you can see "
+        "with named questionnaires, and every correlation in this section). The chart groups people by "
+        "the size of their knowledge gain and shows each group's mean change, never a person."
     )
     return Section(
         "chain",
         "2-3",
         title,
         text,
-        "descriptive",
-        (),
-        (Table("chain", title, suppress(table, columns=["r", "ci_low", "ci_high", "p"])),),
-        (
-            "A correlation across people, not a causal estimate: people who learn more may differ "
-            "in other ways.",
-        ),
-        {"r": _finite(r), "ci_low": low, "ci_high": high, "n": n},
+        direction,
+        (chart,),
+        (Table("chain", "Correlation of knowledge gain with change in audit score", table),),
+        tuple(notes),
+        {
+            "n": n,
+            "r": _finite(r),
+            "ci_low": _finite(low),
+            "ci_high": _finite(high),
+            "p": _finite(pooled["p"]),
+            "p_holm": _finite(p_adj),
+            "tests": family,
+            "direction": direction,
+        },
     )
 
 
@@ -879,15 +1270,27 @@ def course_comparison_section(frames: ImpactFrames) -> Section:
         }
         if n_trained >= MIN_CELL:
             try:
-                simple = _run_did(_did_panel(panel_audits, first, origin)).aggregations["simple"]
-                row.update(estimate=simple.att, ci_low=simple.ci_low, ci_high=simple.ci_high)
+                result = _run_did(_did_panel(panel_audits, first, origin))
             except AnalysisInputError:
                 pass
+            else:
+                simple = result.aggregations["simple"]
+                # The people the estimate is about: trained staff audited before training too.
+                row.update(
+                    n=result.n_treated_units,
+                    estimate=simple.att,
+                    ci_low=simple.ci_low,
+                    ci_high=simple.ci_high,
+                )
         rows.append(row)
     table = (
         pd.DataFrame(rows).sort_values("estimate", ascending=False, na_position="last").reset_index(drop=True)
     )
-    chart_rows = table[table["n"] >= MIN_CELL].dropna(subset=["estimate"])
+    chart_rows = (
+        table[table["n"] >= MIN_CELL]
+        .dropna(subset=["estimate"])
+        .round({"estimate": 2, "ci_low": 2, "ci_high": 2})
+    )
     charts = ()
     if not chart_rows.empty:
         charts = (
@@ -923,6 +1326,8 @@ def course_comparison_section(frames: ImpactFrames) -> Section:
         (
             "Each course's trainees are compared with colleagues not yet trained on any course; staff "
             "whose first course was another one are left out of that course's estimate.",
+            "Each interval is a 95% interval for that course on its own, not corrected for comparing "
+            "several courses: read a course whose interval only just clears zero with care.",
         ),
         {"clear": clear},
     )
@@ -930,19 +1335,26 @@ def course_comparison_section(frames: ImpactFrames) -> Section:
 
 def data_quality_section(frames: ImpactFrames) -> Section:
     title = "Data quality"
+    # "base" is what each figure is out of: people invited, referrals or audits (not always people,
+    # so the table names it on every row). A base under 5 hides its figure as "c".
     rows = []
     inv = frames.invitations
+    rates = []
     for phase, offset in _phase_order(inv) if not inv.empty else []:
         g = inv[(inv["phase"] == phase) & (inv["offset_days"] == offset)]
         invited, answered = int(g["invited"].sum()), int(g["answered"].sum())
+        stage = _phase_label(phase, int(offset)).lower()
         rate = answered / invited * 100 if invited else math.nan
         rows.append(
             {
-                "measure": f"Questionnaire response rate: {_phase_label(phase, int(offset)).lower()}",
-                "n": invited,
-                "value": f"{rate:.0f}% ({answered} of {invited})" if invited >= MIN_CELL else SUPPRESSED,
+                "measure": f"Questionnaire response rate: {stage}",
+                "base": invited,
+                "counting": "people invited",
+                "value": f"{rate:.0f}% ({answered} of {invited})",
             }
         )
+        if invited >= MIN_CELL:
+            rates.append(f"{rate:.0f}% {stage}")
     refs = frames.referrals
     audits = frames.audits
     audited_refs = audits["referral"].nunique()
@@ -951,14 +1363,16 @@ def data_quality_section(frames: ImpactFrames) -> Section:
     rows.append(
         {
             "measure": "Referrals audited",
-            "n": len(refs),
+            "base": len(refs),
+            "counting": "referrals",
             "value": f"{coverage:.0f}% ({audited_refs} of {len(refs)})" if len(refs) else "none",
         }
     )
     rows.append(
         {
             "measure": "Audited referrals audited twice",
-            "n": audited_refs,
+            "base": audited_refs,
+            "counting": "audited referrals",
             "value": f"{doubled / audited_refs * 100:.0f}% ({doubled})" if audited_refs else "none",
         }
     )
@@ -975,7 +1389,8 @@ def data_quality_section(frames: ImpactFrames) -> Section:
             rows.append(
                 {
                     "measure": "Smallest change in audit score these audits can detect (80% power)",
-                    "n": len(first_audits),
+                    "base": len(first_audits),
+                    "counting": "first audits",
                     "value": f"{mde:.1f} points",
                 }
             )
@@ -983,19 +1398,23 @@ def data_quality_section(frames: ImpactFrames) -> Section:
                 f" With these audits a change of about {mde:.1f} points in referral quality "
                 "could be detected."
             )
-    table = suppress(pd.DataFrame(rows), columns=["value"])
-    shown_rates = [
-        f"{row['value'].split(' (')[0]} {row['measure'].split(': ')[1]}"
-        for row in rows
-        if row["measure"].startswith("Questionnaire") and row["value"] != SUPPRESSED
-    ]
-    text = (
-        f"{coverage:.0f}% of referrals were audited and {doubled} were audited twice."
-        if len(refs)
-        else "No referrals recorded yet."
-    )
-    if shown_rates:
-        text = f"Questionnaire response rates: {', '.join(shown_rates)}. {text}"
+    table = suppress(pd.DataFrame(rows), count_column="base", columns=["value"])
+    # The verdict repeats only figures the table shows: with fewer than 5 referrals (or audited
+    # referrals) the coverage and the number audited twice are "c" there, so they are not given here.
+    if not len(refs):
+        text = "No referrals recorded yet."
+    elif len(refs) < MIN_CELL:
+        text = "Fewer than 5 referrals recorded yet, too few to show how many were audited."
+    elif audited_refs < MIN_CELL:
+        text = (
+            f"{coverage:.0f}% of referrals were audited; too few to show how many were audited twice."
+            if audited_refs
+            else "None of the referrals has been audited yet."
+        )
+    else:
+        text = f"{coverage:.0f}% of referrals were audited and {doubled} were audited twice."
+    if rates:
+        text = f"Questionnaire response rates: {', '.join(rates)}. {text}"
     return Section(
         "data_quality",
         "all",
@@ -1004,8 +1423,18 @@ def data_quality_section(frames: ImpactFrames) -> Section:
         "descriptive",
         (),
         (Table("data_quality", title, table),),
-        ("Figures about fewer than 5 people are shown as c.",),
-        {"coverage_percent": _finite(coverage), "double_audited": doubled},
+        (
+            "Each figure is out of the base shown: people invited, referrals, audited referrals or "
+            "first audits. Figures out of fewer than 5 are shown as c.",
+        ),
+        {
+            "coverage_percent": _finite(coverage)
+            if len(refs) >= MIN_CELL
+            else SUPPRESSED
+            if len(refs)
+            else None,
+            "double_audited": doubled if audited_refs >= MIN_CELL else SUPPRESSED if audited_refs else 0,
+        },
     )
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from django.template.loader import render_to_string
 
 from analysis.impact import ImpactReport
-from analysis.suppression import SUPPRESSED
+from analysis.suppression import SUPPRESSED, suppress_figures
 
 
 def _plain(value: Any) -> Any:
@@ -33,7 +33,8 @@ def table_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def report_to_dict(report: ImpactReport) -> dict[str, Any]:
-    """The whole report as JSON-ready data. Suppressed figures are the string "c"."""
+    """The whole report as JSON-ready data. Suppressed figures are the string "c", in the tables
+    and in each section's ``figures`` alike (see `suppress_figures`)."""
     return {
         "title": report.title,
         "scope": report.scope,
@@ -46,7 +47,7 @@ def report_to_dict(report: ImpactReport) -> dict[str, Any]:
                 "title": s.title,
                 "verdict": s.verdict,
                 "direction": s.direction,
-                "figures": _plain(s.figures),
+                "figures": _plain(suppress_figures(s.figures)),
                 "notes": list(s.notes),
                 "tables": [
                     {"key": t.key, "title": t.title, "note": t.note, "rows": table_records(t.frame)}

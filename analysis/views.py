@@ -10,14 +10,23 @@ from django.utils.text import slugify
 from analysis import rendering
 from analysis.frames import report_roles, selection_from_params
 from analysis.reports import impact_report_get
-from training.models import Course, Organisation, Profession, Team
+from training.models import Course, Organisation, Partnership, Profession, Team, TrainingSession
 from training.views import role_required
 
 
 def _choices(user):
+    organisations = Organisation.objects.for_user(user)
+    partnerships = Partnership.objects.filter(organisations__in=organisations).distinct().order_by("name")
     return {
         "courses": Course.objects.for_user(user).only("slug", "title").order_by("title"),
-        "organisations": Organisation.objects.for_user(user).only("slug", "name"),
+        "sessions": TrainingSession.objects.for_user(user)
+        .select_related("course")
+        .only("pk", "start", "course__title")
+        .order_by("-start"),
+        "organisations": organisations.only("slug", "name"),
+        # A partnership is worth choosing only for someone who sees more than one organisation in it:
+        # for anyone else it is the same as their own organisation.
+        "partnerships": partnerships if organisations.count() > 1 else Partnership.objects.none(),
         "teams": Team.objects.for_user(user).only("slug", "name").order_by("name"),
         "professions": Profession.choices,
         "agencies": Organisation.Kind.choices,
@@ -35,7 +44,8 @@ def _selection_or_errors(request: HttpRequest):
 def impact_report(request: HttpRequest) -> HttpResponse:
     selection, field_errors = _selection_or_errors(request)
     report = impact_report_get(user=request.user, selection=selection) if selection else None
-    params = {key: request.GET.get(key, "") for key in ("course", "organisation", "team", "from", "to")} | {
+    keys = ("course", "session", "organisation", "partnership", "team", "from", "to")
+    params = {key: request.GET.get(key, "") for key in keys} | {
         "professions": request.GET.getlist("profession"),
         "agencies": request.GET.getlist("agency"),
     }

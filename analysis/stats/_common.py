@@ -69,22 +69,28 @@ def numeric_column(data: pd.DataFrame, column: str, *, row_word: str = "row") ->
     """Return ``data[column]`` as float, raising a one-line error that quotes the first bad value.
 
     Empty cells are allowed and become NaN (missing); text such as ``"n/a"`` or ``"7,5"`` is not,
-    because silently turning it into a missing value would quietly change the sample. ``row_word``
-    names the index in the message (the command line indexes rows by their line in the file).
+    because silently turning it into a missing value would quietly change the sample. Infinities
+    (``inf``, ``-inf``, ``Infinity``, or a number too large for a float such as ``1e999``) count as
+    non-numeric too: no score, period or rating is infinite, and one would turn every mean into
+    ``inf`` and every statistic into NaN. ``row_word`` names the index in the message (the command
+    line indexes rows by their line in the file).
     """
     raw = data[column]
     if pd.api.types.is_bool_dtype(raw):
         return raw.astype(float)
     if pd.api.types.is_numeric_dtype(raw):
-        return raw.astype(float)
-    as_text = raw.astype("string").str.strip()
-    blank = as_text.isna() | (as_text == "")
-    converted = pd.to_numeric(as_text.where(~blank), errors="coerce")
-    bad = converted.isna() & ~blank
+        converted = raw.astype(float)
+        bad = np.isinf(converted.to_numpy())
+    else:
+        as_text = raw.astype("string").str.strip()
+        blank = (as_text.isna() | (as_text == "")).to_numpy()
+        converted = pd.to_numeric(as_text.where(~blank), errors="coerce").astype(float)
+        values = converted.to_numpy()
+        bad = (np.isnan(values) | np.isinf(values)) & ~blank
     if bad.any():
-        position = int(np.flatnonzero(bad.to_numpy())[0])
+        position = int(np.flatnonzero(bad)[0])
         label = data.index[position]
         raise AnalysisInputError(
             f"column {column!r} has a non-numeric value {str(raw.iloc[position])!r} ({row_word} {label})"
         )
-    return converted.astype(float)
+    return converted

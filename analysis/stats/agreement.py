@@ -246,6 +246,12 @@ def agreement(
     Returns
     -------
     AgreementResult
+
+    Raises
+    ------
+    AnalysisInputError
+        For missing columns, non-numeric ratings at an ordered level, a rater rating a unit twice, fewer
+        than two rated units or raters, or fewer than two units rated by at least two raters.
     """
     if level not in LEVELS:
         raise AnalysisInputError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
@@ -271,7 +277,23 @@ def agreement(
     if n_raters < 2:
         raise AnalysisInputError(f"too few raters: {n_raters} (need at least 2)")
     values = matrix.to_numpy(dtype=float if is_numeric else object)
+    rated = ~pd.isna(values)
+    n_pairable = int((rated.sum(axis=1) >= 2).sum())
+    if n_pairable < 2:
+        # Agreement is measured on units rated more than once; without two of them every statistic is
+        # undefined, and a result of nulls would look like a successful analysis.
+        raise AnalysisInputError(
+            f"too few units rated by at least two raters: {n_pairable} (need at least 2)"
+        )
     notes: dict[str, str] = {}
+    categories = pd.unique(values[rated])
+    if len(categories) == 1:
+        only = categories[0]
+        shown = f"{only:g}" if isinstance(only, (float, np.floating)) else str(only)
+        notes["categories"] = (
+            f"every rating is {shown!r}: with a single category, agreement expected by chance is complete, "
+            "so kappa and alpha are undefined (null)"
+        )
 
     kappa = linear = quadratic = None
     if n_raters == 2:
@@ -302,6 +324,6 @@ def agreement(
         weighted_kappa_quadratic=quadratic,
         fleiss_kappa=fleiss,
         krippendorff_alpha=krippendorff_alpha(values, level),
-        n_pairable_units=int(((~pd.isna(values)).sum(axis=1) >= 2).sum()),
+        n_pairable_units=n_pairable,
         notes=notes,
     )

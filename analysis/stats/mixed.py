@@ -3,8 +3,11 @@
 Not the headline estimate (that is `analysis.stats.did.staggered_did`): a random-intercept model with a
 single "trained" indicator is a two-way comparison that shares TWFE's weaknesses under staggered timing.
 It is useful as a check that the DiD is not driven by a few teams. It must stay tractable at 100k audits,
-so iterations are bounded and large or non-converging problems fall back to OLS with standard errors
-clustered by team, with a note saying so.
+so iterations are bounded and large or non-converging problems fall back to a fixed-effects regression
+with standard errors clustered by team, with a note saying so. The fallback keeps the comparison within
+staff (each person's audits after training against their own audits before), as the mixed model's staff
+intercepts do, so staff who are trained earlier or more often than others cannot bias it by simply being
+better or worse auditees to begin with.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ class MixedResult(Result):
     """Effect of being trained on the outcome from the sensitivity model.
 
     ``method`` is ``mixedlm`` (random intercepts for team and staff within team, period fixed effects,
-    REML) or ``ols_cluster`` (OLS with period fixed effects, SEs clustered by team). ``note`` explains any
-    fallback.
+    REML) or ``ols_cluster`` (OLS with staff and period fixed effects, the staff effects absorbed by
+    demeaning, SEs clustered by team; see `_fixed_effects_ols`). ``note`` explains any fallback.
     """
 
     method: str
@@ -78,14 +81,79 @@ def _frame(data, outcome, staff, team, time, first_treated, treated) -> pd.DataF
     return frame
 
 
-def _ols(frame: pd.DataFrame, confidence: float, note: str) -> MixedResult:
-    fit = smf.ols("y ~ treated + C(period)", data=frame).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["team"])[0]}
+def _group_means(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
+    """Column means of ``values`` (rows x columns) within each group, one row per group."""
+    counts = np.bincount(codes, minlength=n_groups).astype(float)
+    sums = np.column_stack(
+        [np.bincount(codes, weights=values[:, j], minlength=n_groups) for j in range(values.shape[1])]
     )
-    effect, se = float(fit.params["treated"]), float(fit.bse["treated"])
-    # t with (teams - 1) df: with few clusters the normal reference is too liberal
-    df = max(frame["team"].nunique() - 1, 1)
+    return sums / counts[:, None]
+
+
+def _fixed_effects_ols(frame: pd.DataFrame, confidence: float, reason: str) -> MixedResult:
+    """OLS of the outcome on the treated indicator with staff and period fixed effects, SEs clustered by team.
+
+    .. math:: y_{it} = \\beta D_{it} + \\alpha_{j(i)} + \\tau_t + e_{it}
+
+    The staff effects :math:`\\alpha_j` are absorbed by subtracting each staff member's means from the
+    outcome, the treated indicator and the period dummies (Frisch-Waugh-Lovell), so 10,000 staff cost no
+    more than a handful of columns; :math:`\\beta` is then identified only by changes within a person,
+    like the mixed model's staff intercepts, and not by differences between people who were trained and
+    people who were not. The cluster-robust covariance is the usual sandwich with the small-sample factor
+    :math:`G/(G-1) \\cdot (N-1)/(N-K)`, where K counts the period effects, the treated indicator and the
+    intercept, plus the staff effects when staff are not nested within teams (when they are, as ``xtreg,
+    fe`` and ``reghdfe`` do, the absorbed effects are left out of K). Intervals and p use a t with G - 1
+    degrees of freedom: with few clusters the normal reference is too liberal. With a single team the SEs
+    are clustered by staff instead.
+    """
+    staff = pd.factorize(frame["staff"])[0]
+    n_staff = int(staff.max()) + 1
+    period_codes = np.searchsorted(np.sort(frame["period"].unique()), frame["period"].to_numpy())
+    n_periods = int(period_codes.max()) + 1
+    n = len(frame)
+    # columns: y, treated, then one dummy per period except the first
+    data = np.zeros((n, n_periods + 1))
+    data[:, 0] = frame["y"].to_numpy(dtype=float)
+    data[:, 1] = frame["treated"].to_numpy(dtype=float)
+    later = period_codes > 0
+    data[np.flatnonzero(later), period_codes[later] + 1] = 1.0
+    within = data - _group_means(staff, n_staff, data)[staff]
+    y, x = within[:, 0], within[:, 1:]
+    if float(x[:, 0] @ x[:, 0]) <= 1e-12 * n:
+        raise AnalysisInputError(
+            "no staff member has audits both before and after training, so there is no within-staff "
+            "comparison to make"
+        )
+    xtx = x.T @ x
+    k = int(np.linalg.matrix_rank(xtx))
+    bread = np.linalg.pinv(xtx)
+    beta = bread @ (x.T @ y)
+    resid = y - x @ beta
+
+    teams = frame["team"].to_numpy()
+    n_teams = int(pd.Series(teams).nunique())
+    cluster_word = "team"
+    clusters = pd.factorize(teams)[0]
+    if n_teams < 2:
+        cluster_word, clusters = "staff member", staff
+    n_clusters = int(clusters.max()) + 1
+    scores = np.column_stack(
+        [np.bincount(clusters, weights=x[:, j] * resid, minlength=n_clusters) for j in range(x.shape[1])]
+    )
+    nested = bool((frame.groupby("staff")["team"].nunique() <= 1).all()) or cluster_word != "team"
+    n_params = k + 1 + (0 if nested else n_staff - 1)
+    if n_clusters < 2 or n <= n_params:
+        raise AnalysisInputError(
+            f"too few observations for the fixed-effects check: {n} audits, {n_clusters} clusters"
+        )
+    factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
+    cov = factor * bread @ (scores.T @ scores) @ bread
+    effect, se = float(beta[0]), float(math.sqrt(max(cov[0, 0], 0.0)))
+    df = n_clusters - 1
     crit = float(stats.t.ppf(1 - (1 - confidence) / 2, df))
+    clustered = "SEs clustered by team"
+    if cluster_word != "team":
+        clustered = "SEs clustered by staff (one team only)"
     return MixedResult(
         method="ols_cluster",
         effect=effect,
@@ -93,11 +161,14 @@ def _ols(frame: pd.DataFrame, confidence: float, note: str) -> MixedResult:
         ci_low=effect - crit * se,
         ci_high=effect + crit * se,
         p=float(2 * stats.t.sf(abs(effect / se), df)) if se > 0 else math.nan,
-        n_observations=len(frame),
-        n_staff=frame["staff"].nunique(),
-        n_teams=frame["team"].nunique(),
+        n_observations=n,
+        n_staff=n_staff,
+        n_teams=n_teams,
         converged=True,
-        note=note,
+        note=(
+            "fell back to OLS with staff and period fixed effects (staff effects absorbed by demeaning, so "
+            f"the comparison stays within staff) and {clustered}: {reason}"
+        ),
     )
 
 
@@ -124,9 +195,12 @@ def mixed_model_check(
     period fixed effects :math:`\\tau_t`, team intercepts :math:`u_k \\sim N(0, \\sigma_u^2)` (the groups)
     and staff-in-team intercepts :math:`v_{jk} \\sim N(0, \\sigma_v^2)` (a variance component).
 
-    Falls back to ``y ~ D + C(period)`` by OLS with SEs clustered by team when there are more than
-    ``max_observations`` rows, when the fit does not converge within ``maxiter`` iterations, or when it
-    fails; ``note`` says which. With a single team, the team level is dropped.
+    Falls back to OLS with staff and period fixed effects and SEs clustered by team
+    (`_fixed_effects_ols`) when there are more than ``max_observations`` rows, when the fit does not
+    converge within ``maxiter`` iterations, or when it fails; ``note`` says which. The fallback, like the
+    mixed model, compares each person with themselves, so a difference at baseline between staff who
+    are trained and staff who are not does not enter the effect (OLS with period effects alone would
+    report that difference as an effect of training). With a single team, the team level is dropped.
 
     Parameters
     ----------
@@ -152,11 +226,8 @@ def mixed_model_check(
     frame = _frame(data, outcome, staff, team, time, first_treated, treated)
     n = len(frame)
     if n > max_observations:
-        return _ols(
-            frame,
-            confidence,
-            f"fell back to OLS with team-clustered SEs: {n} observations exceed the mixed-model limit of "
-            f"{max_observations}",
+        return _fixed_effects_ols(
+            frame, confidence, f"{n} observations exceed the mixed-model limit of {max_observations}"
         )
     n_teams = frame["team"].nunique()
     try:
@@ -175,16 +246,11 @@ def mixed_model_check(
             fit = model.fit(reml=True, method="lbfgs", maxiter=maxiter)
         convergence_trouble = [w for w in caught if "converge" in str(w.message).lower()]
         if not fit.converged or convergence_trouble:
-            return _ols(
-                frame,
-                confidence,
-                "fell back to OLS with team-clustered SEs: the mixed model did not converge within "
-                f"{maxiter} iterations",
+            return _fixed_effects_ols(
+                frame, confidence, f"the mixed model did not converge within {maxiter} iterations"
             )
     except (np.linalg.LinAlgError, ValueError) as exc:
-        return _ols(
-            frame, confidence, f"fell back to OLS with team-clustered SEs: the mixed model failed ({exc})"
-        )
+        return _fixed_effects_ols(frame, confidence, f"the mixed model failed ({exc})")
     effect, se = float(fit.fe_params["treated"]), float(fit.bse_fe["treated"])
     z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
     team_var = float(fit.cov_re.iloc[0, 0]) if n_teams >= 2 else None

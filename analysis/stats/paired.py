@@ -216,23 +216,38 @@ def reliable_change(
 
 
 def _wilcoxon(diff: np.ndarray) -> tuple[float, float]:
-    """Wilcoxon signed-rank test as R's ``wilcox.test(paired = TRUE)`` computes it.
+    """Wilcoxon signed-rank test on ``diff`` as R's ``wilcox.test(after, before, paired = TRUE)`` reports it.
 
-    Zero differences are dropped; the exact null distribution is used for fewer than 50 pairs without
-    ties or zeros, otherwise the normal approximation with tie-corrected variance and continuity
-    correction (R's defaults). Differences are rounded to 10 decimals first so that floating-point noise
-    (0.1 - 0.3 versus -0.2) does not hide real ties.
+    Returns ``(V, p)``. ``V`` is R's statistic: the sum of the ranks of ``|d|`` over the positive
+    differences (after minus before), after dropping zero differences; ties share their average rank.
+    It is not scipy's two-sided statistic, which is ``min(V, n(n + 1)/2 - V)``.
+
+    The p-value follows R's default choice (``exact = NULL``, ``correct = TRUE``): with fewer than 50
+    non-zero differences and no ties or zeros, the exact null distribution of V (two-sided: twice the
+    smaller tail, at most 1), which scipy's ``method="exact"`` computes; otherwise the normal
+    approximation with zeros dropped, the tie-corrected variance
+    :math:`n(n+1)(2n+1)/24 - \\sum (t^3 - t)/48` and a continuity correction of 0.5 towards the mean,
+    which scipy's ``method="approx", correction=True`` computes on the non-zero differences. (R 4.x
+    prints "cannot compute exact p-value with ties/zeroes" in that case.) V is symmetric about its mean, so
+    using scipy's min statistic for the p-value gives R's p-value.
+
+    Differences are rounded to 10 decimals first so that floating-point noise (0.7 - 1.9 versus
+    -0.2 - 1.0) does not split real ties; R ranks the raw doubles, so on such data R can see no tie and
+    use a slightly different variance.
     """
     d = np.round(diff, 10)
     nonzero = d[d != 0]
     if len(nonzero) == 0:
         return (math.nan, math.nan)
-    exact = len(nonzero) < 50 and len(nonzero) == len(d) and len(np.unique(np.abs(nonzero))) == len(nonzero)
+    ranks = stats.rankdata(np.abs(nonzero))
+    v = float(ranks[nonzero > 0].sum())
+    ties = len(np.unique(ranks)) < len(ranks)
+    exact = len(nonzero) < 50 and len(nonzero) == len(d) and not ties
     if exact:
         res = stats.wilcoxon(nonzero, method="exact")
     else:
         res = stats.wilcoxon(nonzero, method="approx", correction=True)
-    return (float(res.statistic), float(res.pvalue))
+    return (v, float(res.pvalue))
 
 
 def paired_change(
@@ -253,8 +268,8 @@ def paired_change(
 
     * mean difference and its CI: :math:`\\bar d \\pm t_{n-1, 1-\\alpha/2} s_d / \\sqrt n`;
     * paired t: :math:`t = \\bar d / (s_d / \\sqrt n)`, df = n - 1, two-sided p;
-    * Wilcoxon signed-rank test on :math:`d_i`, computed as R's ``wilcox.test`` does (`_wilcoxon`); the
-      statistic is the smaller of the positive and negative rank sums;
+    * Wilcoxon signed-rank test on :math:`d_i`, as R's ``wilcox.test(paired = TRUE)`` reports it
+      (`_wilcoxon`): the statistic is R's V, the sum of the ranks of the positive differences;
     * Cohen's :math:`d_z = \\bar d / s_d` with an exact CI from the noncentral t
       (`d_z_confidence_interval`);
     * :math:`d_{av} = \\bar d / ((s_{before} + s_{after}) / 2)` and Hedges' :math:`g_{av} = d_{av} J`

@@ -7,7 +7,9 @@ Rules (DESIGN.md, "Honest verdicts"):
   detect a stated change when that can be worked out;
 * "no change that matters" is said only when the whole interval lies inside the smallest change of
   interest (an equivalence statement);
-* the numbers are rounded so that a bound never shows as 0 (or changes sign) when it is not.
+* the numbers are rounded to suit the width of the interval, but no number that is not zero is ever shown
+  as 0 (or with the wrong sign): a bound of a one-sided interval, an estimate, a bound of an interval that
+  includes zero, a detectable change or a margin each get as many more decimals as they need.
 """
 
 from __future__ import annotations
@@ -55,14 +57,32 @@ def format_number(value: float, decimals: int) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
+#: Most decimals added to keep a non-zero number from showing as 0; anything smaller is shown as 0.
+_MAX_DECIMALS = 6
+
+
+def _nonzero_text(value: float, decimals: int) -> str:
+    """``value`` at ``decimals`` places, or more if that would show a non-zero value as 0.
+
+    "A change of 0 points" or "(so far 0 points, ...)" for an estimate of 0.5 reads as a claim of no
+    change, which the data do not make.
+    """
+    for d in range(decimals, max(decimals, _MAX_DECIMALS) + 1):
+        text = format_number(value, d)
+        if value == 0 or float(text) != 0:
+            return text
+    return format_number(value, max(decimals, _MAX_DECIMALS))
+
+
 def _bounds_text(low: float, high: float, decimals: int) -> tuple[str, str, int]:
     # Add decimals until neither bound of a one-sided interval rounds to zero, so the printed interval
     # never contradicts the claim made about it.
-    for d in range(decimals, 7):
+    for d in range(decimals, max(decimals, _MAX_DECIMALS) + 1):
         lo, hi = format_number(low, d), format_number(high, d)
         if float(lo) != 0 and float(hi) != 0:
             return lo, hi, d
-    return format_number(low, 6), format_number(high, 6), 6
+    last = max(decimals, _MAX_DECIMALS)
+    return format_number(low, last), format_number(high, last), last
 
 
 def _sentence_start(text: str) -> str:
@@ -137,15 +157,17 @@ def verdict(
             ci_low=ci_low,
             ci_high=ci_high,
         )
-    lo, hi = format_number(ci_low, places), format_number(ci_high, places)
-    est = format_number(estimate, places)
+    # Each number keeps the interval's precision unless that would show it as 0: an interval from -0.3 to
+    # 5.2 reads "-0.3 to 5", not "0 to 5", which would look as if it stopped at no change.
+    lo, hi = _nonzero_text(ci_low, places), _nonzero_text(ci_high, places)
+    est = _nonzero_text(estimate, places)
     interval = f"{est}{units}, {level} {lo} to {hi}"
     if (
         smallest_change_of_interest is not None
         and -smallest_change_of_interest < ci_low
         and (ci_high < smallest_change_of_interest)
     ):
-        margin = format_number(smallest_change_of_interest, places)
+        margin = _nonzero_text(smallest_change_of_interest, places)
         return Verdict(
             text=f"No change in {outcome} that matters: the interval rules out changes of {margin}{units} "
             f"or more either way ({interval}).",
@@ -155,7 +177,7 @@ def verdict(
             ci_high=ci_high,
         )
     if more_needed is not None and detectable_change is not None:
-        change = format_number(abs(detectable_change), places)
+        change = _nonzero_text(abs(detectable_change), places)
         if more_needed > 0:
             text = (
                 f"Not enough evidence yet: about {more_needed} more {noun} would detect a change of "

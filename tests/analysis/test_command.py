@@ -212,6 +212,17 @@ def test_json_never_contains_nan(tmp_path):
             ["paired", "--before", "a", "--after", "b"],
             "column 'b' has a non-numeric value 'x' (row 2)",
         ),
+        # only an empty cell is missing: pandas' own missing-value words are not quietly dropped
+        (
+            "a,b\n1,2\n3,n/a\n5,6\n",
+            ["paired", "--before", "a", "--after", "b"],
+            "column 'b' has a non-numeric value 'n/a' (row 2)",
+        ),
+        (
+            "a,b\n1,2\nNA,4\n5,6\n",
+            ["paired", "--before", "a", "--after", "b"],
+            "column 'a' has a non-numeric value 'NA' (row 2)",
+        ),
         (
             "u,t,y,g\n1,1,5,2\n1,2,6,2\n2,1,5,0\n2,2,5,0\n",
             ["did", "--unit", "u", "--time", "t", "--outcome", "y", "--first-treated", "g"],
@@ -262,3 +273,120 @@ def test_bad_input_exit_code_and_stderr_in_a_real_process(tmp_path):
     missing = run_cli("paired", "--input", str(tmp_path / "nope.csv"), "--before", "a", "--after", "b")
     assert missing.returncode != 0 and "Traceback" not in missing.stderr
     assert "input file not found" in missing.stderr
+
+
+DID_ARGS = ["--unit", "staff", "--time", "period", "--outcome", "score", "--first-treated", "first_trained"]
+
+
+def test_did_verdict_through_the_command_never_prints_a_non_zero_change_as_zero(tmp_path):
+    # The audit's case: 4 trained and 4 untrained staff, two periods. Treated changes -2, 0, 1, 3 (mean
+    # 0.5), comparison changes 1, -1, 0, 0 (mean 0): ATT 0.5, Welch SE sqrt(14/3/4 + 2/3/4) = 1.1180,
+    # 95% CI -1.691 to 2.691 (hand computation). The interval is shown to whole numbers; before the fix
+    # the estimate and the detectable change also were: "a change of 0 points ... (so far 0 points, ...".
+    # About n ((z_.975 + z_.8) SE / 0.5)^2 - n = 8 * 39.24 - 8 -> 306 more staff (hand computation).
+    rows = ["staff,period,score,first_trained"]
+    for i, change in enumerate([-2, 0, 1, 3]):
+        rows += [f"t{i},1,10,2", f"t{i},2,{10 + change},2"]
+    for i, change in enumerate([1, -1, 0, 0]):
+        rows += [f"c{i},1,10,0", f"c{i},2,{10 + change},0"]
+    path = tmp_path / "small.csv"
+    path.write_text("\n".join(rows) + "\n")
+    out = json.loads(call("did", "--input", str(path), *DID_ARGS))
+    simple = out["aggregations"]["simple"]
+    assert simple["att"] == pytest.approx(0.5, abs=1e-12)
+    assert (simple["ci_low"], simple["ci_high"]) == pytest.approx((-1.6913, 2.6913), abs=5e-5)
+    assert out["verdict"] == (
+        "Not enough evidence yet: about 306 more staff followed before and after would detect a change of "
+        "0.5 points in the outcome (so far 0.5 points, 95% CI -2 to 3)."
+    )
+
+
+AGREEMENT_ARGS = ["--unit", "referral", "--rater", "auditor", "--rating", "grade"]
+
+
+def test_agreement_without_any_unit_rated_twice_is_a_one_line_error(tmp_path):
+    # Each referral audited by one auditor only: nothing to agree on. Before, exit 0 with all nulls.
+    path = tmp_path / "single.csv"
+    path.write_text("referral,auditor,grade\nr1,anna,3\nr2,bo,2\nr3,anna,4\nr4,bo,1\n")
+    with pytest.raises(CommandError) as excinfo:
+        call("agreement", "--input", str(path), *AGREEMENT_ARGS)
+    assert str(excinfo.value) == "too few units rated by at least two raters: 0 (need at least 2)"
+    # one referral audited twice is still too few
+    path.write_text("referral,auditor,grade\nr1,anna,3\nr1,bo,3\nr2,bo,2\nr3,anna,4\n")
+    with pytest.raises(CommandError, match=r"at least two raters: 1 \(need at least 2\)"):
+        call("agreement", "--input", str(path), *AGREEMENT_ARGS)
+    # and in a real process: one line on stderr, non-zero exit, no traceback
+    result = run_cli("agreement", "--input", str(path), *AGREEMENT_ARGS)
+    assert result.returncode != 0 and result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "too few units rated by at least two raters: 1" in lines[0]
+
+
+def test_agreement_in_a_single_category_says_why_the_statistics_are_null(tmp_path):
+    path = tmp_path / "same.csv"
+    path.write_text("referral,auditor,grade\nr1,anna,3\nr1,bo,3\nr2,anna,3\nr2,bo,3\nr3,anna,3\n")
+    out = json.loads(call("agreement", "--input", str(path), *AGREEMENT_ARGS, "--level", "ordinal"))
+    assert out["cohen_kappa"] is None and out["krippendorff_alpha"] is None
+    assert out["n_pairable_units"] == 2
+    assert "every rating is '3'" in out["notes"]["categories"]
+    assert "undefined" in out["notes"]["categories"]
+    text = call("agreement", "--input", str(path), *AGREEMENT_ARGS, "--format", "text")
+    assert "Note (categories): every rating is '3'" in text
+
+
+@pytest.mark.parametrize("bad", ["inf", "-inf", "Infinity", "1e999"])
+def test_infinite_values_are_non_numeric(tmp_path, bad):
+    path = tmp_path / "inf.csv"
+    path.write_text(f"pre,post\n1,2\n2,{bad}\n3,5\n")
+    with pytest.raises(CommandError) as excinfo:
+        call("paired", "--input", str(path), "--before", "pre", "--after", "post")
+    assert str(excinfo.value) == f"column 'post' has a non-numeric value '{bad}' (row 2)"
+    # a column that pandas reads as numbers (inf parsed as a float) is caught as well
+    path.write_text(f"staff,period,score,first_trained\n1,1,5,2\n1,2,{bad},2\n2,1,5,0\n2,2,6,0\n")
+    with pytest.raises(CommandError, match="column 'score' has a non-numeric value"):
+        call("did", "--input", str(path), *DID_ARGS)
+
+
+def test_empty_first_treated_means_never_treated(tmp_path):
+    rng = np.random.default_rng(11)
+    rows = []
+    for unit in range(40):
+        first = 3 if unit < 20 else 0
+        for period in range(1, 5):
+            y = 10 + unit % 5 + period + (2.0 if first and period >= first else 0.0) + rng.normal(0, 1)
+            rows.append((unit, period, round(y, 3), first))
+    frame = pd.DataFrame(rows, columns=["staff", "period", "score", "first_trained"])
+    zero, empty = tmp_path / "zero.csv", tmp_path / "empty.csv"
+    frame.to_csv(zero, index=False)
+    blanked = frame.astype({"first_trained": object})
+    blanked.loc[blanked.first_trained == 0, "first_trained"] = ""
+    blanked.to_csv(empty, index=False)
+    assert ",," not in empty.read_text() and ",\n" in empty.read_text()  # the cells really are empty
+    with_zero = json.loads(call("did", "--input", str(zero), *DID_ARGS))
+    with_empty = json.loads(call("did", "--input", str(empty), *DID_ARGS))
+    assert with_empty["n_never_treated_units"] == 20
+    assert with_empty == with_zero
+
+
+def test_paired_max_score_and_reliability_report_hake_gain_and_reliable_change(tmp_path):
+    # Hand computation: means 45 -> 68 of 100, Hake's gain (68 - 45) / (100 - 45) = 0.4182. Reliable
+    # change: SD before 12.910, SE_diff = 12.910 sqrt(2) sqrt(1 - 0.8) = 8.165, criterion 1.96 x 8.165
+    # = 16.0; changes +30, +25, +35, +2 -> 3 improved, 1 unchanged, 0 worse.
+    path = tmp_path / "scores.csv"
+    path.write_text("pre,post\n40,70\n50,75\n30,65\n60,62\n")
+    args = ["paired", "--input", str(path), "--before", "pre", "--after", "post"]
+    out = json.loads(call(*args, "--max-score", "100", "--reliability", "0.8"))
+    assert out["hake_gain"] == pytest.approx(23 / 55, abs=1e-12)
+    change = out["reliable_change"]
+    assert change["se_diff"] == pytest.approx(np.std([40, 50, 30, 60], ddof=1) * np.sqrt(0.4), abs=1e-12)
+    assert (change["n_improved"], change["n_unchanged"], change["n_worse"]) == (3, 1, 0)
+    text = call(*args, "--max-score", "100", "--reliability", "0.8", "--format", "text")
+    assert "hake_gain: 0.418" in text and "3 improved, 1 unchanged, 0 worse" in text
+    plain = json.loads(call(*args))
+    assert plain["hake_gain"] is None and plain["reliable_change"] is None
+    with pytest.raises(CommandError, match="--reliability must be at least 0 and below 1, got 1"):
+        call(*args, "--reliability", "1")
+    with pytest.raises(CommandError, match=r"column 'post' has a score 75 above --max-score 70 \(row 2\)"):
+        call(*args, "--max-score", "70")
+    with pytest.raises(CommandError, match="not a finite number: 'inf'"):
+        call(*args, "--max-score", "inf")

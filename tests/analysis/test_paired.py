@@ -155,3 +155,59 @@ def test_d_z_interval_reference_value():
 def test_d_z_interval_survives_huge_effects():
     low, high = d_z_confidence_interval(8.0, 12)
     assert 0 < low < 8.0 < high
+
+
+def _exact_signed_rank_two_sided_p(v, n):
+    """Independent oracle: the exact null distribution of V for ranks 1..n (no ties), by counting the
+    2^n equally likely sign patterns with a subset-sum table, and R's two-sided rule
+    min(1, 2 * P(V <= v)) or min(1, 2 * P(V >= v)) on the side of the observed V."""
+    total = n * (n + 1) // 2
+    ways = [1] + [0] * total  # ways[s]: sign patterns whose positive ranks sum to s
+    for rank in range(1, n + 1):
+        for s in range(total, rank - 1, -1):
+            ways[s] += ways[s - rank]
+    patterns = 2**n
+    lower = sum(ways[: int(v) + 1]) / patterns
+    upper = sum(ways[int(v) :]) / patterns
+    return min(1.0, 2 * (upper if v > total / 2 else lower))
+
+
+def test_wilcoxon_reports_r_v_statistic_with_exact_p():
+    # Source: R, wilcox.test(d) for d = c(1.5, -0.2, 2.1, 0.7, 3.3, -1.1, 2.6, 0.9): V = 31 (ranks of |d|:
+    # 5, 1, 6, 2, 8, 4, 7, 3; positives 5 + 6 + 2 + 8 + 7 + 3 = 31), exact p-value = 0.07812 (n < 50, no
+    # ties or zeros). scipy's two-sided statistic would be min(31, 5) = 5. p checked against the exact
+    # distribution computed above (10 of 256 sign patterns have V <= 5), tolerance 1e-12.
+    diffs = [1.5, -0.2, 2.1, 0.7, 3.3, -1.1, 2.6, 0.9]
+    before = np.linspace(10, 17, 8)
+    result = paired_change(pd.DataFrame({"pre": before, "post": before + diffs}), "pre", "post")
+    assert result.wilcoxon_statistic == 31
+    assert result.wilcoxon_p == pytest.approx(_exact_signed_rank_two_sided_p(31, 8), abs=1e-12)
+    assert result.wilcoxon_p == pytest.approx(20 / 256, abs=1e-12)
+    assert result.wilcoxon_p == pytest.approx(0.07812, abs=1e-5)  # R prints 4 significant digits
+    # mirrored (before and after swapped): V becomes the other rank sum, 36 - 31 = 5, same p
+    flipped = paired_change(pd.DataFrame({"pre": before + diffs, "post": before}), "pre", "post")
+    assert flipped.wilcoxon_statistic == 5
+    assert flipped.wilcoxon_p == pytest.approx(result.wilcoxon_p, abs=1e-12)
+
+
+def test_wilcoxon_with_ties_and_zeros_uses_r_normal_approximation():
+    # Independent oracle: R's wilcox.test code for the non-exact branch, written out here: zeros dropped,
+    # average ranks, z = (V - n(n+1)/4 - 0.5 sign) / sqrt(n(n+1)(2n+1)/24 - sum(t^3 - t)/48),
+    # p = 2 * min(Phi(z), 1 - Phi(z)). Tolerance 1e-12.
+    diffs = np.array([2.0, 2.0, -1.0, 0.0, 3.0, 3.0, 3.0, -2.0, 1.0, 4.0, 0.0, 5.0])
+    before = np.full(len(diffs), 20.0)
+    result = paired_change(pd.DataFrame({"pre": before, "post": before + diffs}), "pre", "post")
+    d = diffs[diffs != 0]
+    n = len(d)
+    ranks = stats.rankdata(np.abs(d))
+    v = ranks[d > 0].sum()
+    _, counts = np.unique(ranks, return_counts=True)
+    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - (counts**3 - counts).sum() / 48)
+    z = v - n * (n + 1) / 4
+    z = (z - math.copysign(0.5, z)) / sigma
+    p = 2 * min(stats.norm.cdf(z), stats.norm.sf(z))
+    assert result.wilcoxon_statistic == pytest.approx(v, abs=1e-12)
+    # by hand: |d| without zeros ranks 1.5 (1, 1), 4 (2, 2, 2), 7 (3, 3, 3), 9 (4), 10 (5);
+    # positives 4 + 4 + 21 + 1.5 + 9 + 10
+    assert result.wilcoxon_statistic == 49.5
+    assert result.wilcoxon_p == pytest.approx(p, abs=1e-12)

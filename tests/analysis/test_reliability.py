@@ -100,3 +100,37 @@ def test_input_errors():
         cronbach_alpha(pd.DataFrame({"a": ["1", "x", "3"], "b": [1, 2, 3]}))
     with pytest.raises(AnalysisInputError, match="too few complete respondents"):
         cronbach_alpha(pd.DataFrame({"a": [1, np.nan], "b": [1, 2]}))
+
+
+def test_item_rest_correlation_and_alpha_if_deleted_match_published_spss_output():
+    # Source: Denis, D. J. (2016). Applied Univariate, Bivariate, and Multivariate Statistics. Wiley,
+    # section on Cronbach's alpha: 10 respondents x 5 items, with SPSS RELIABILITY /MODEL=ALPHA
+    # /SUMMARY=TOTAL output. Reliability Statistics: alpha 0.633. Item Statistics: means 7.3, 8.8, 9.1,
+    # 9.4, 7.0. Item-Total Statistics: Corrected Item-Total Correlation (the item-rest correlation)
+    # 0.712, 0.558, 0.512, 0.796, -0.228; Cronbach's Alpha if Item Deleted 0.478, 0.476, 0.507, 0.445,
+    # 0.824; Scale Variance if Item Deleted 108.900, 80.400, 88.278, 104.844, 164.267. Alpha without item 5
+    # recomputed in the book: 0.824. Tolerance: 3 decimals as printed.
+    data = pd.DataFrame(
+        {
+            "Item_1": [10, 12, 8, 6, 4, 6, 3, 7, 8, 9],
+            "Item_2": [12, 18, 16, 8, 7, 6, 4, 3, 9, 5],
+            "Item_3": [15, 12, 14, 16, 8, 3, 6, 7, 4, 6],
+            "Item_4": [11, 12, 14, 8, 7, 7, 5, 9, 10, 11],
+            "Item_5": [12, 1, 4, 6, 5, 3, 8, 9, 10, 12],
+        }
+    )
+    result = cronbach_alpha(data)
+    assert result.alpha == pytest.approx(0.633, abs=5e-4)
+    assert [i.mean for i in result.items] == pytest.approx([7.3, 8.8, 9.1, 9.4, 7.0], abs=1e-12)
+    published_r = [0.712, 0.558, 0.512, 0.796, -0.228]
+    published_alpha = [0.478, 0.476, 0.507, 0.445, 0.824]
+    for item, r, a in zip(result.items, published_r, published_alpha, strict=True):
+        assert item.item_rest_correlation == pytest.approx(r, abs=5e-4), item.item
+        assert item.alpha_if_deleted == pytest.approx(a, abs=5e-4), item.item
+    # the scale variance without each item, which the correlations are built on
+    rest_variances = [data.drop(columns=c).sum(axis=1).var(ddof=1) for c in data.columns]
+    assert rest_variances == pytest.approx([108.900, 80.400, 88.278, 104.844, 164.267], abs=5e-4)
+    assert cronbach_alpha(data.drop(columns="Item_5")).alpha == pytest.approx(0.824, abs=5e-4)
+    # the item-rest correlation is not the uncorrected item-total one (which counts the item twice)
+    total = data.sum(axis=1)
+    assert abs(np.corrcoef(data["Item_5"], total)[0, 1] - result.items[4].item_rest_correlation) > 0.1

@@ -112,3 +112,38 @@ def test_did_verdict_names_the_comparison_group():
     assert v.direction == "rise"
     assert v.text.startswith("Referral quality rose by")
     assert v.text.endswith("compared with colleagues not yet trained.")
+
+
+def test_small_estimate_and_detectable_change_never_print_as_zero():
+    # The audit's case: estimate 0.5 with 95% CI -1.69 to 2.69. The interval is over 4 points wide, so
+    # it is shown to whole numbers, but the estimate and the detectable change of 0.5 must not become
+    # "0 points" (which reads as "no change"). Expected text written out by hand.
+    v = verdict(0.5, -1.69, 2.69, more_needed=153, detectable_change=0.5, noun="staff", outcome="the outcome")
+    assert v.text == (
+        "Not enough evidence yet: about 153 more staff would detect a change of 0.5 points in the "
+        "outcome (so far 0.5 points, 95% CI -2 to 3)."
+    )
+    assert " 0 points" not in v.text
+
+
+@pytest.mark.parametrize(
+    ("estimate", "low", "high", "expected"),
+    [
+        # a bound of an interval that includes zero keeps its sign: "-0.3 to 5", not "0 to 5"
+        (2.4, -0.3, 5.1, "2 points, 95% CI -0.3 to 5,"),
+        (-2.4, -5.1, 0.3, "-2 points, 95% CI -5 to 0.3,"),
+        # an estimate of 0.04 inside a 0.5-wide interval needs a second decimal
+        (0.04, -0.2, 0.3, "0.04 points, 95% CI -0.2 to 0.3,"),
+        # a true zero stays "0"
+        (0.0, -3.0, 3.0, "0 points, 95% CI -3 to 3,"),
+    ],
+)
+def test_numbers_in_an_inconclusive_verdict_are_never_falsely_zero(estimate, low, high, expected):
+    assert expected in verdict(estimate, low, high).text
+
+
+def test_equivalence_margin_is_not_rounded_to_zero():
+    # interval 0.02 wide -> 3 decimals; a margin of 0.0004 needs 4
+    v = verdict(0.0001, -0.0002, 0.0003, smallest_change_of_interest=0.0004, unit="")
+    assert v.direction == "no_change_that_matters"
+    assert "changes of 0.0004 or more" in v.text

@@ -127,3 +127,63 @@ def make_frames(
         ),
     )
     return frames
+
+
+def replace(frames: ImpactFrames, **changes) -> ImpactFrames:
+    """A copy of ``frames`` with some frames (or fields) replaced."""
+    return ImpactFrames(**{**frames.__dict__, **changes})
+
+
+def make_chain_frames(
+    *, n_people: int, link: float = 0.0, seed: int = 1, anonymous: bool = False, courses: int = 1
+) -> ImpactFrames:
+    """People trained a year in, each with a knowledge gain and eight audits (four before, four
+    after). Their change in audit score is ``link`` points per point of knowledge gain above the
+    average gain, plus noise: ``link=0`` builds no link at all. With ``courses=2`` people are
+    split between two courses, each person's questionnaire and training on their own course."""
+    rng = np.random.default_rng(seed)
+    trained_on = START + dt.timedelta(days=365)
+    scores, audits, training = [], [], []
+    audit_id = 0
+    for person in range(1, n_people + 1):
+        course = 1 + (person % courses)
+        gain = rng.normal(20, 8)
+        pre = rng.normal(55, 10)
+        for phase, value in (("pre", pre), ("post", pre + gain)):
+            scores.append((person, course, course, phase, 0, "knowledge", "knowledge", value, anonymous))
+        training.append((person, course, trained_on))
+        shift = link * (gain - 20) + rng.normal(0, 3)
+        for k in range(8):
+            after = k >= 4
+            audit_id += 1
+            made_on = trained_on + dt.timedelta(days=(k - 4) * 80 + 20)
+            score = 55 + (shift if after else 0) + rng.normal(0, 3)
+            audits.append((audit_id, audit_id, person, 1, 100, made_on, float(score), False))
+    return ImpactFrames(
+        scores=pd.DataFrame(
+            scores,
+            columns=[
+                "person",
+                "session",
+                "course",
+                "phase",
+                "offset_days",
+                "construct",
+                "scale",
+                "score",
+                "anonymous",
+            ],
+        ),
+        item_scores=pd.DataFrame(columns=["response", "construct", "item", "value", "phase"]),
+        invitations=pd.DataFrame(columns=["phase", "offset_days", "invited", "answered"]),
+        audits=pd.DataFrame(
+            audits, columns=["audit", "referral", "staff", "team", "auditor", "made_on", "score", "is_second"]
+        ),
+        criteria=pd.DataFrame(columns=["audit", "criterion", "label", "grade"]),
+        training=pd.DataFrame(training, columns=["staff", "course", "first_trained"]),
+        referrals=pd.DataFrame(columns=["referral", "staff", "made_on", "outcome_group", "is_rereferral"]),
+        courses=pd.DataFrame(
+            [(1, "Exploitation course", "face_to_face"), (2, "Other course", "e_learning")][:courses],
+            columns=["course", "title", "delivery_mode"],
+        ),
+    )

@@ -1,0 +1,104 @@
+"""Cached reports are served until the data they were built from changes, including edits that
+add no row (a referral's outcome) and changes to who sees what (a manager leaving a team)."""
+
+import pytest
+from django.core.cache import cache
+
+from analysis.frames import data_stamp, selection_from_params
+from analysis.reports import impact_report_get
+from practice.services import referral_update
+from tests.factories import StaffMemberFactory, TeamFactory
+from tests.report.scenario import practice_scenario
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _report(user, **params):
+    return impact_report_get(user=user, selection=selection_from_params(user=user, params=params))
+
+
+@pytest.fixture
+def scenario(team, manager):
+    return practice_scenario(team=team, manager=manager, n_trained=6, n_untrained=6)
+
+
+def test_a_repeat_view_is_served_from_the_cache(scenario, lead):
+    assert _report(lead).generated_at == _report(lead).generated_at
+
+
+def test_editing_a_referral_outcome_changes_the_cached_report(scenario, lead, manager):
+    before = _report(lead)
+    accepted = (
+        before.section("outcomes")
+        .tables[0]
+        .frame.set_index("measure")
+        .loc["Accepted for assessment or strategy discussion", "after"]
+    )
+    changed = 0
+    for referral in scenario.referrals:
+        if (
+            referral.staff in scenario.trained
+            and referral.outcome != "accepted"
+            and referral.made_on.year == 2025
+        ):
+            referral_update(
+                referral=referral,
+                by=manager,
+                made_on=referral.made_on,
+                route=referral.route,
+                concerns=referral.concerns,
+                outcome="accepted",
+                outcome_on=referral.outcome_on,
+            )
+            changed += 1
+    assert changed  # no row was added or removed: only outcomes changed
+    after = _report(lead)
+    assert after.generated_at > before.generated_at
+    share = (
+        after.section("outcomes")
+        .tables[0]
+        .frame.set_index("measure")
+        .loc["Accepted for assessment or strategy discussion", "after"]
+    )
+    assert share > accepted
+
+
+def test_removing_a_manager_from_a_team_changes_what_they_see(scenario, manager, council):
+    second = TeamFactory(organisation=council, name="Second team", slug="second-team", managers=[manager])
+    practice_scenario(
+        team=second, manager=manager, n_trained=6, n_untrained=6, course=scenario.session.course
+    )
+    both = _report(manager)
+    referrals = (
+        both.section("data_quality").tables[0].frame.set_index("measure").loc["Referrals audited", "base"]
+    )
+    second.managers.remove(manager)
+    own = _report(manager)
+    assert own.generated_at > both.generated_at
+    assert (
+        own.section("data_quality").tables[0].frame.set_index("measure").loc["Referrals audited", "base"]
+        == referrals // 2
+    )
+
+
+def test_moving_a_person_to_another_team_changes_the_stamp(scenario, council):
+    stamp = data_stamp()
+    person = scenario.trained[0]
+    person.team = TeamFactory(organisation=council)
+    person.save()
+    assert data_stamp() != stamp
+
+
+def test_the_stamp_is_a_constant_number_of_aggregate_queries(scenario, django_assert_num_queries):
+    with django_assert_num_queries(9):
+        data_stamp()
+    StaffMemberFactory.create_batch(20, team=scenario.trained[0].team)
+    with django_assert_num_queries(9):
+        data_stamp()

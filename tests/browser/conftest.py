@@ -2,8 +2,10 @@
 server. Tests here need `@pytest.mark.django_db(transaction=True)` (the live server runs in
 another thread) and are marked `browser`; they are skipped when /usr/bin/chromium is absent.
 
-Use `visit(page, url)` and `submit(page, button)` from `tests.browser.helpers`: both run axe-core.
-A page that loads a document and never checks it fails at teardown.
+Use `visit(page, url)`, `submit(page, button)` and `follow(page, link)` from
+`tests.browser.helpers`: each runs axe-core on the page it arrives at. Every document each tab
+loads is tracked on its own: moving on with one of them from a document nobody checked fails, and
+so does a test that ends with one, at teardown.
 """
 
 from __future__ import annotations
@@ -115,19 +117,31 @@ def _page(request, browser, live_server, options):
     context = browser.new_context(base_url=live_server.url, **options)
     context.set_default_timeout(15_000)
     context.set_default_navigation_timeout(30_000)  # the first request imports the whole project
+    # Every tab of the context is tracked, including any a test opens itself (a second tab).
+    pages = []
+
+    def opened(new):
+        if all(new is not known for known, _ in pages):
+            pages.append((new, track(new)))
+
+    context.on("page", opened)
     page = context.new_page()
-    tracker = track(page)
+    opened(page)
     yield page
     try:
         if not request.node.stash.get(_call_failed, True):
-            page.evaluate("0")  # deliver any pending load events
-            unchecked = tracker.unchecked()
+            unchecked = []
+            for each, tracker in pages:
+                if not each.is_closed():
+                    each.evaluate("0")  # deliver any pending load events
+                unchecked += tracker.unchecked()
             assert not unchecked, (
-                "These pages were loaded but never checked with axe; use visit()/submit() or "
-                f"call axe_check(page): {unchecked}"
+                "These pages were loaded but never checked with axe; use visit()/submit()/follow() "
+                f"or call axe_check(page): {unchecked}"
             )
     finally:
-        untrack(page)
+        for each, _ in pages:
+            untrack(each)
         context.close()
 
 

@@ -1,9 +1,12 @@
 """Helpers for browser tests and the screenshot script: launching Debian's chromium through
 Playwright (no browser download), visiting pages, and checking each page with axe-core.
 
-Every page a test looks at must be checked with axe. `visit` and `submit` navigate and check in
-one step; a page fixture that loaded a document nobody checked fails the test at teardown (see
-`A11yTracker`), so a new journey cannot silently skip the accessibility check.
+Every page a test looks at must be checked with axe. `visit`, `submit` and `follow` navigate and
+check in one step. Each document a tracked page loads is recorded on its own and marked only when
+axe has checked that very document (see `A11yTracker`): `visit`, `submit` and `follow` refuse to go
+on from a page that loaded a document nobody checked (one reached by a bare `.click()`, say), and
+the page fixtures fail the test at teardown for the same reason, so a journey cannot skip the
+accessibility check of a page by moving on to the next one.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # British English for the browser's own interface, which is what date fields follow (the
+    # context's locale sets only navigator.language and Intl): they show and take dd/mm/yyyy.
+    # Chromium needs its en-GB language pack for this (Debian's chromium-l10n); without it, it
+    # falls back to en-US and date fields show mm/dd/yyyy whatever this says.
+    "--lang=en-GB",
 ]
 
 # WCAG 2.0, 2.1 and 2.2 at levels A and AA: the public sector accessibility standard.
@@ -49,14 +57,33 @@ def launch_chromium(playwright: Playwright) -> Browser:
 
 
 @dataclass
-class A11yTracker:
-    """Counts the documents a page loads and how many of them were checked with axe."""
+class Load:
+    """One document a page loaded, and whether axe has checked it."""
 
-    loaded: list[str] = field(default_factory=list)
-    checked: int = 0
+    url: str
+    checked: bool = False
+
+
+@dataclass
+class A11yTracker:
+    """Every document a page loads, one entry per load event, each marked when axe checks it.
+
+    Only the document on screen can be checked, and it is the page's latest load: checking it
+    marks that load and no other, so a document that was shown and then left unchecked stays
+    unchecked, whatever is checked after it."""
+
+    loads: list[Load] = field(default_factory=list)
+
+    def loaded(self, url: str) -> None:
+        if url != "about:blank":  # a new tab's empty document, before it goes anywhere
+            self.loads.append(Load(url))
+
+    def mark_current_checked(self) -> None:
+        if self.loads:
+            self.loads[-1].checked = True
 
     def unchecked(self) -> list[str]:
-        return self.loaded[self.checked :]
+        return [load.url for load in self.loads if not load.checked]
 
 
 _trackers: dict[int, A11yTracker] = {}
@@ -65,12 +92,33 @@ _trackers: dict[int, A11yTracker] = {}
 def track(page: Page) -> A11yTracker:
     tracker = A11yTracker()
     _trackers[id(page)] = tracker
-    page.on("load", lambda loaded: tracker.loaded.append(loaded.url))
+    page.on("load", lambda loaded: tracker.loaded(loaded.url))
     return tracker
 
 
 def untrack(page: Page) -> A11yTracker | None:
     return _trackers.pop(id(page), None)
+
+
+def _deliver_load_events(page: Page) -> None:
+    """Playwright hands events over in order with the replies: after one round trip, every load
+    the browser reported before it has reached the tracker."""
+    if not page.is_closed():
+        page.evaluate("0")
+
+
+def assert_all_checked(page: Page) -> None:
+    """Fail if this page loaded a document that was never checked with axe."""
+    tracker = _trackers.get(id(page))
+    if tracker is None:
+        return
+    _deliver_load_events(page)
+    unchecked = tracker.unchecked()
+    if unchecked:
+        raise AccessibilityError(
+            "These pages were loaded but never checked with axe; reach them with visit(), submit() "
+            f"or follow(), or call axe_check(page) on each: {unchecked}"
+        )
 
 
 class AccessibilityError(AssertionError):
@@ -107,6 +155,9 @@ def format_violations(url: str, violations: list[dict]) -> str:
 
 def axe_check(page: Page) -> None:
     """Run axe-core on the page as it is now; raise with rule, help and selectors on any violation."""
+    # The document on screen must have finished loading, so that its load is the latest recorded.
+    page.wait_for_load_state("load")
+    _deliver_load_events(page)
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # Evaluated through the DevTools protocol, which the page's Content-Security-Policy
         # (script-src 'self') does not govern; a <script> tag would be refused.
@@ -122,7 +173,7 @@ def axe_check(page: Page) -> None:
     )
     tracker = _trackers.get(id(page))
     if tracker is not None:
-        tracker.checked = len(tracker.loaded)
+        tracker.mark_current_checked()
     if result:
         raise AccessibilityError(format_violations(page.url, json.loads(json.dumps(result))))
     broken = broken_references(page)
@@ -130,6 +181,15 @@ def axe_check(page: Page) -> None:
         raise AccessibilityError(
             f"aria-describedby or aria-labelledby names ids that are not on {page.url}, so hints or "
             f"error messages are never read out: {broken}"
+        )
+    summary = error_summary_problems(page)
+    if summary:
+        raise AccessibilityError(f"The error summary on {page.url} does not lead to the fields: {summary}")
+    unseen = invisible_controls(page)
+    if unseen:
+        raise AccessibilityError(
+            f"Checkboxes or radios on {page.url} are transparent with nothing drawn in their place, so "
+            f"nobody can see them, what is chosen or where the focus is: {unseen}"
         )
 
 
@@ -149,8 +209,52 @@ def broken_references(page: Page) -> list[str]:
     )
 
 
+def error_summary_problems(page: Page) -> list[str]:
+    """Links in a GOV.UK error summary that lead nowhere, or that say the same as another link
+    leading somewhere else (several "This field is required." links, which only sighted users,
+    looking at where each one scrolls to, could tell apart: WCAG 2.4.4 and 3.3.1)."""
+    return page.evaluate(
+        """() => {
+            const links = [...document.querySelectorAll('.govuk-error-summary a')];
+            const problems = links
+                .filter(a => !document.getElementById(decodeURIComponent(a.hash.slice(1))))
+                .map(a => `${a.getAttribute('href')} is on no element ("${a.textContent.trim()}")`);
+            const targets = {};
+            for (const a of links) {
+                const text = a.textContent.trim();
+                (targets[text] = targets[text] || new Set()).add(a.hash);
+            }
+            return problems.concat(Object.entries(targets).filter(([, t]) => t.size > 1)
+                .map(([text, t]) => `"${text}" leads to ${[...t].join(', ')}`));
+        }"""
+    )
+
+
+def invisible_controls(page: Page) -> list[str]:
+    """Checkboxes and radios that nobody can see.
+
+    GOV.UK Frontend makes the browser's own box transparent (govuk-checkboxes__input,
+    govuk-radios__input) and draws one on the label instead, which it does only for a
+    govuk-checkboxes__label or govuk-radios__label inside govuk-checkboxes or govuk-radios. A
+    control with the input class but not the rest of the pattern is there for axe and for screen
+    readers but invisible on screen, and so is its focus (WCAG 1.4.11, 2.4.7)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('input[type=checkbox], input[type=radio]')]
+            .filter(e => getComputedStyle(e).opacity === '0')
+            .filter(e => {
+                const drawn = [...(e.labels || [])].some(l =>
+                    l.matches('.govuk-checkboxes__label, .govuk-radios__label')
+                    && getComputedStyle(l, '::before').borderStyle !== 'none');
+                return !(drawn && e.closest('.govuk-checkboxes, .govuk-radios'));
+            })
+            .map(e => `input#${e.id}[name="${e.name}"]`)"""
+    )
+
+
 def visit(page: Page, url: str, *, status: int | None = 200) -> Page:
-    """Open a URL (relative to the context's base URL), check the status and run axe."""
+    """Open a URL (relative to the context's base URL), check the status and run axe. Refused if
+    the page is leaving a document that was never checked."""
+    assert_all_checked(page)
     response = page.goto(url)
     if status is not None:
         assert response is not None, f"no response for {url}"
@@ -160,7 +264,9 @@ def visit(page: Page, url: str, *, status: int | None = 200) -> Page:
 
 
 def submit(page: Page, button: Locator | str) -> Page:
-    """Click a button that submits a form, wait for the next page and run axe on it."""
+    """Click a button that submits a form, wait for the next page and run axe on it. Refused if
+    the page is leaving a document that was never checked."""
+    assert_all_checked(page)
     locator = page.locator(button) if isinstance(button, str) else button
     with page.expect_navigation() as navigation:
         locator.click()
@@ -197,7 +303,7 @@ def sign_in_with_form(page: Page, username: str, password: str) -> Page:
 
 
 def follow(page: Page, link: Locator | str) -> Page:
-    """Click a link, wait for the page it opens and run axe on it."""
+    """Click a link, wait for the page it opens and run axe on it (as `submit` does)."""
     return submit(page, link)
 
 
@@ -258,6 +364,7 @@ def answer_with_keyboard(
     use a mouse does: Tab into each radio group, choose with Space (the first option) or the down
     arrow, type into text boxes, and press Enter on the button. Returns the groups and boxes in the
     order the keyboard reached them."""
+    assert_all_checked(page)
     reached: list[str] = []
     for _ in range(500):
         page.keyboard.press("Tab")

@@ -3,7 +3,7 @@ axe-core (WCAG 2.2 A and AA)."""
 
 import pytest
 
-from tests.browser.helpers import submit, visit
+from tests.browser.helpers import follow, submit, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -25,9 +25,7 @@ def test_staff_list_and_detail(page, sign_in, manager, course, our_staff):
     sign_in(page, manager)
     visit(page, "/staff/")
     visit(page, f"/staff/?team={our_staff.team.slug}&q=Alex")
-    page.get_by_role("link", name="Alex Ours").click()
-    page.wait_for_load_state()
-    visit(page, page.url)
+    follow(page, page.get_by_role("link", name="Alex Ours"))
     assert page.get_by_role("heading", level=1).inner_text() == "Alex Ours"
 
 

@@ -1,17 +1,21 @@
-"""Issue 9's trainer journey, as far as the pages exist: sign in, create a course, add a session
-(recovering from a validation error), book people onto its register and mark attendance.
+"""Issue 9's trainer journey: sign in, create a course, add a session (recovering from a
+validation error), book people onto its register and mark attendance, then attach the pre, post and
+follow-up questionnaires (recovering from a follow-up no questionnaire can be sent on).
 
-Later steps of the journey (attaching the pre, post and follow-up questionnaires) join here when
-those pages exist.
+Every page is reached as a person reaches it, through links and buttons, and each is checked with
+axe-core on arrival.
 """
 
 import datetime as dt
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.helpers import sign_in_with_form, submit
+from surveys.models import Administration, Instrument, Phase
+from tests.browser.helpers import follow, sign_in_with_form, submit
 from tests.factories import TEST_PASSWORD, StaffMemberFactory
 from training.models import Attendance, Course, TrainingSession
 
@@ -29,8 +33,8 @@ def test_trainer_creates_a_course_and_session_and_marks_attendance(page, trainer
     sign_in_with_form(page, "trainer", TEST_PASSWORD)
 
     # Create a course from the dashboard.
-    page.get_by_role("link", name="Create a course").first.click()
-    page.wait_for_url("**/courses/new/")
+    follow(page, page.get_by_role("link", name="Create a course").first)
+    assert page.url.endswith("/courses/new/")
     submit(page, page.get_by_role("button", name="Save course"))  # empty: errors, checked by axe
     assert "There is a problem" in page.get_by_role("alert").inner_text()
     page.get_by_label("Title").fill("Exploitation: from concern to referral")
@@ -46,8 +50,8 @@ def test_trainer_creates_a_course_and_session_and_marks_attendance(page, trainer
     assert "created" in page.get_by_role("alert").inner_text()
 
     # Add a session, first ending before it starts.
-    page.get_by_role("link", name="Add a session").click()
-    page.wait_for_url("**/sessions/new/")
+    follow(page, page.get_by_role("link", name="Add a session"))
+    assert page.url.endswith("/sessions/new/")
     page.get_by_label("Start").fill("2025-06-02T10:00")
     page.get_by_label("End").fill("2025-06-02T09:00")
     page.get_by_label("Venue").fill("Civic Centre, room 4")
@@ -64,8 +68,8 @@ def test_trainer_creates_a_course_and_session_and_marks_attendance(page, trainer
     assert "Monday 2 June 2025, 10:00 to 13:00" in page.get_by_role("heading", level=1).inner_text()
 
     # Book three people onto the register, then mark who came.
-    page.get_by_role("link", name="Mark attendance").click()
-    page.wait_for_url("**/attendance/")
+    follow(page, page.get_by_role("link", name="Mark attendance"))
+    assert page.url.endswith("/attendance/")
     submit(page, page.get_by_role("button", name="Add to register"))  # nobody chosen: an error
     assert page.get_by_role("alert").count() == 1
     page.get_by_label("Add people to the register").select_option(
@@ -78,6 +82,45 @@ def test_trainer_creates_a_course_and_session_and_marks_attendance(page, trainer
     page.get_by_label("Casey Chen").select_option(label="Attended part")
     submit(page, page.get_by_role("button", name="Save attendance"))
     assert "Attendance saved." in page.get_by_role("alert").inner_text()
+
+    # Attach the questionnaires, from the session's page: none yet, so set them up.
+    follow(page, page.get_by_role("link", name="Questionnaires: set up, response rates and scores"))
+    assert "No questionnaires are set up for this session yet." in page.locator("main").inner_text()
+    follow(page, page.get_by_role("link", name="Set up questionnaires"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Set up questionnaires"
+    assert re.search(r"/sessions/\d+/questionnaires/set-up/$", page.url)
+    default = Instrument.objects.get(slug="cse-default")
+    page.get_by_label("Questionnaire").select_option(label=default.name)
+    offsets = page.get_by_label("Follow-ups, in days after the session")
+    # A follow-up on the day of the session is no follow-up: refused, and nothing is attached.
+    offsets.fill("0")
+    submit(page, page.get_by_role("button", name="Save questionnaires"))
+    assert page.title().startswith("Error: ")
+    problem = "Follow-ups must be between 1 and 730 days after the session."
+    summary = page.get_by_role("alert")
+    assert summary.get_by_role("link").all_inner_texts() == [problem]
+    summary.get_by_role("link", name=problem).click()
+    assert page.evaluate("document.activeElement.id") == "id_follow_up_offsets"
+    # The field shows the message too, and a screen reader landing on it hears it.
+    assert problem in page.locator("#id_follow_up_offsets_error").inner_text()
+    expect(offsets).to_have_accessible_description(re.compile(re.escape(problem)))
+    assert offsets.input_value() == "0"  # kept, to be corrected
+    assert page.get_by_label("Questionnaire").evaluate("s => s.selectedOptions[0].text") == default.name
+    assert not Administration.objects.exists()
+
+    offsets.fill("42, 91")
+    page.get_by_label("Questionnaire").select_option(label=default.name)
+    submit(page, page.get_by_role("button", name="Save questionnaires"))
+    assert not page.title().startswith("Error: ")
+    assert "Questionnaires set up for this session." in page.get_by_role("alert").inner_text()
+    assert page.get_by_role("heading", level=1).inner_text() == "Questionnaires"
+    rates = page.get_by_role("table", name="Response rates by questionnaire")
+    assert [label.split(" Open")[0] for label in rates.locator("tbody th").all_inner_texts()] == [
+        "Before the session",
+        "After the session",
+        "Follow-up after 42 days",
+        "Follow-up after 91 days",
+    ]
 
     course = Course.objects.get(title="Exploitation: from concern to referral")
     assert course.owner == trainer
@@ -94,3 +137,9 @@ def test_trainer_creates_a_course_and_session_and_marks_attendance(page, trainer
         blake.name: "no_show",
         casey.name: "partial",
     }
+    attached = Administration.objects.filter(session=session).select_related("version__instrument")
+    assert sorted((a.phase, a.offset_days) for a in attached) == sorted(
+        [(Phase.PRE, 0), (Phase.POST, 0), (Phase.FOLLOW_UP, 42), (Phase.FOLLOW_UP, 91)]
+    )
+    assert {a.version.instrument for a in attached} == {default}
+    assert {a.created_by for a in attached} == {trainer}

@@ -1,5 +1,7 @@
 """The authorization matrix: every page (from the URL configuration) and every API operation (from
-the OpenAPI schema) called as every role, against the expected status written out below.
+the OpenAPI schema) called as every role, against the expected status written out below. Pages are
+called with GET and with POST (``POST_PAGES``: a valid body, checking what was stored), so POST-only
+actions are checked for scope too, not only refused with 405.
 
 The world (tests/security/world.py) has one object of each kind in the council's Assessment North
 team and the trainer's course, and the same kinds in another organisation. Path parameters are
@@ -24,9 +26,11 @@ from tests.security.world import ROLES, build_world
 
 pytestmark = pytest.mark.django_db
 
-# Columns, in this order, for both tables:
+# Columns, in this order, for every table:
 #   anonymous, trainee, trainer, manager, manager_other_team, lead, lead_other_org, admin
-# Pages are called with GET. 302 = redirected to sign-in; 405 = a POST-only action the role may use.
+# Pages are called with GET. 302 = redirected to sign-in; 405 = a POST-only action the role may use
+# (POST_PAGES below posts to them). A questionnaire link (/q/<token>/) is the trainee's own token for
+# the trainee and, for everyone else, a well-formed token nobody was sent: only the link opens it.
 PAGES = {
     "dashboard":               "302 302 200 200 200 200 200 200",
     "login":                   "200 200 302 302 302 302 302 302",
@@ -60,8 +64,8 @@ PAGES = {
     "session-attach":          "302 302 200 403 403 403 403 200",
     "session-send":            "302 302 405 403 403 403 403 405",
     "session-export":          "302 302 200 403 403 200 404 200",
-    "questionnaire":           "200 200 200 200 200 200 200 200",
-    "questionnaire-opt-out":   "200 200 200 200 200 200 200 200",
+    "questionnaire":           "404 200 404 404 404 404 404 404",
+    "questionnaire-opt-out":   "404 200 404 404 404 404 404 404",
     # referrals and audits
     "referral-list":           "302 302 403 200 200 200 200 200",
     "referral-create":         "302 302 403 200 200 200 200 200",
@@ -203,22 +207,32 @@ def test_discovery_found_the_api_and_the_trainee_routes():
 # --- Calling ---------------------------------------------------------------------------------------
 
 
-def _page_url(name: str, pattern: str, w) -> str:
-    objects = {
-        "sessions/<int:pk>": w.session.pk,
-        "staff/<int:pk>": w.staff.pk,
-        "referrals/<int:pk>": (w.moderated_referral if name == "moderation-form" else w.referral).pk,
-        "audits/<int:pk>": w.audit.pk,
+# A token of the same shape as the ones sent, that no invitation has.
+UNSENT_TOKEN = "x" * 43
+
+
+def _page_url(name: str, pattern: str, w, role: str = "trainee", objects: dict | None = None) -> str:
+    """The page's URL with the council's objects (or ``objects``: {"session": ..., "staff": ...,
+    "referral": ..., "audit": ..., "course": ..., "instrument": ...}) in its path."""
+    chosen = {
+        "session": w.session,
+        "staff": w.staff,
+        "referral": w.moderated_referral if name == "moderation-form" else w.referral,
+        "audit": w.audit,
+        "course": w.course,
+        "instrument": w.instrument,
+        **(objects or {}),
     }
     url = pattern
-    for prefix, pk in objects.items():
-        url = url.replace(prefix, prefix.split("/")[0] + f"/{pk}")
-    slug = w.course.slug if url.startswith("courses/") else w.instrument.slug
+    for kind in ("session", "staff", "referral", "audit"):
+        prefix = f"{kind}s/<int:pk>" if kind != "staff" else "staff/<int:pk>"
+        url = url.replace(prefix, prefix.split("/")[0] + f"/{chosen[kind].pk}")
+    slug = chosen["course"].slug if url.startswith("courses/") else chosen["instrument"].slug
     url = (
         url.replace("<slug:slug>", slug)
         .replace("<slug:code>", w.item_code)
         .replace("<str:layout>", "long")
-        .replace("<str:token>", w.token)
+        .replace("<str:token>", w.token if role == "trainee" else UNSENT_TOKEN)
         .replace("<slug:key>.<table_format:fmt>", "data_quality.csv")
     )
     assert "<" not in url, f"no value for a parameter of {pattern}"
@@ -256,6 +270,9 @@ def _page_client(role: str, w):
     client = SignedInClient()
     if role in w.users:
         client.force_login(w.users[role])
+    elif role == "trainee":
+        # The trainee has opened their link, so whatever it leaves in their session is there.
+        assert client.get(f"/q/{w.token}/").status_code == 200
     return client
 
 
@@ -276,14 +293,324 @@ def world():
 
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_page_access(world, name):
-    url = _page_url(name, PAGE_ROUTES[name], world)
-    actual = {role: _page_client(role, world).get(url).status_code for role in ROLES}
-    assert actual == _row(PAGES[name]), f"GET {url}"
+    actual = {
+        role: _page_client(role, world).get(_page_url(name, PAGE_ROUTES[name], world, role)).status_code
+        for role in ROLES
+    }
+    assert actual == _row(PAGES[name]), f"GET {_page_url(name, PAGE_ROUTES[name], world)}"
 
 
 def test_signed_out_pages_redirect_to_sign_in(world):
     response = SignedInClient().get(_page_url("referral-detail", PAGE_ROUTES["referral-detail"], world))
     assert response["Location"].startswith("/accounts/login/?next=")
+
+
+# --- POST --------------------------------------------------------------------------------------------
+# Every page is also POSTed as every role, with a body that is valid for the page: an allowed role in
+# scope gets past validation and the action happens. Each role's request runs in a savepoint that is
+# rolled back, so every role meets the same world. A code ends in "w" when the request stored
+# something (a row created, changed or deleted; sign-in sessions and access-log entries aside), and
+# only then: the test fails if a refused request (302 to sign-in, 403, 404) stores anything, or if an
+# allowed one claims success without its effect.
+#
+# "ours": the council's objects in the path, as for GET. "theirs": the other organisation's objects
+# (a session, referral, audit... of Elsewhere Council), for every page with an object in its path
+# that accepts POST. There the council's roles get 404 and the other organisation's lead, in scope,
+# gets through: a 404 is about scope, not a page that refuses everyone.
+# A "trainee" has opened their own link; on /q/<token>/ they post their answers or opt out, and
+# everyone else posts to a token nobody was sent (404).
+POST_PAGES = {
+    # name:                   ours                                 theirs
+    "dashboard":              ("302 302 200 200 200 200 200 200",  None),
+    "login":                  ("200 200 302 302 302 302 302 302",  None),
+    "logout":                 ("302 302 302 302 302 302 302 302",  None),
+    # Showing the enrolment page stores a new, unconfirmed secret; the empty code is refused.
+    "mfa-setup":              ("302 302 404 404 404 404 404 200w", None),
+    "mfa-verify":             ("302 302 404 404 404 404 404 200",  None),
+    "api-schema":             ("401 401 405 405 405 405 405 405",  None),
+    "api-docs":               ("401 401 405 405 405 405 405 405",  None),
+    "admin:index":            ("302 302 302 302 302 302 302 200",  None),
+    # training
+    "course-list":            ("302 302 200 200 200 200 200 200",  None),
+    "course-create":          ("302 302 302w 403 403 403 403 302w", None),
+    "course-detail":          ("302 302 200 200 404 200 404 200",  None),
+    "course-edit":            ("302 302 302w 403 403 403 403 302w", "302 302 404 403 403 403 403 302w"),
+    "session-create":         ("302 302 302w 403 403 403 403 302w", "302 302 404 403 403 403 403 302w"),
+    "session-detail":         ("302 302 200 200 404 200 404 200",  None),
+    "session-edit":           ("302 302 302w 403 403 403 403 302w", "302 302 404 403 403 403 403 302w"),
+    "session-attendance":     ("302 302 302w 403 403 403 403 302w", "302 302 404 403 403 403 403 302w"),
+    "staff-list":             ("302 302 200 200 200 200 200 200",  None),
+    "staff-detail":           ("302 302 200 200 404 200 404 200",  None),
+    "import-staff":           ("302 302 403 403 403 302w 200 302w", None),
+    "import-attendance":      ("302 302 302w 403 403 403 403 302w", None),
+    # questionnaires
+    "instrument-list":        ("302 302 200 403 403 200 200 200",  None),
+    "instrument-detail":      ("302 302 200 403 403 200 200 200",  None),
+    "instrument-copy":        ("302 302 302w 403 403 403 403 302w", "302 302 404 403 403 403 403 302w"),
+    "item-add":               ("302 302 302w 403 403 403 403 302w", "302 302 404 403 403 403 403 302w"),
+    "item-edit":              ("302 302 302w 403 403 403 403 302w", "302 302 404 403 403 403 403 302w"),
+    "item-remove":            ("302 302 302w 403 403 403 403 302w", "302 302 404 403 403 403 403 302w"),
+    "session-questionnaires": ("302 302 200 403 403 200 404 200",  None),
+    "session-attach":         ("302 302 302w 403 403 403 403 302w", "302 302 404 403 403 403 403 302w"),
+    "session-send":           ("302 302 302w 403 403 403 403 302w", "302 302 404 403 403 403 403 302w"),
+    "session-export":         ("302 302 200 403 403 200 404 200",  None),
+    "questionnaire":          ("404 200w 404 404 404 404 404 404", None),
+    "questionnaire-opt-out":  ("404 200w 404 404 404 404 404 404", None),
+    # referrals and audits
+    "referral-list":          ("302 302 403 200 200 200 200 200",  None),
+    "referral-create":        ("302 302 403 302w 200 302w 200 302w", None),
+    "referral-detail":        ("302 302 403 200 404 200 404 200",  None),
+    "referral-edit":          ("302 302 403 302w 404 302w 404 302w", "302 302 403 404 404 404 302w 302w"),
+    "audit-start":            ("302 302 403 302w 404 403 403 302w", "302 302 403 404 404 403 403 302w"),
+    "second-audit-request":   ("302 302 403 302w 404 403 403 302w", "302 302 403 404 404 403 403 302w"),
+    "moderation-form":        ("302 302 403 302w 404 403 403 302w", "302 302 403 404 404 403 403 302w"),
+    "audit-history":          ("302 302 403 200 200 403 403 200",  None),
+    "audits-due":             ("302 302 403 200 200 403 403 200",  None),
+    "audit-coverage":         ("302 302 403 200 200 200 200 200",  None),
+    "audit-detail":           ("302 302 403 302w 404 403 403 302w", "302 302 403 404 404 403 403 302w"),
+    "moderation-list":        ("302 302 403 200 200 403 403 200",  None),
+    "import-referrals":       ("302 302 403 302w 200 302w 200 302w", None),
+    "import-audits":          ("302 302 403 302w 200 302w 200 302w", None),
+    # impact report, selected by the trainer's course
+    "impact-report":          ("302 302 200 200 400 200 400 200",  None),
+    "impact-report-pdf":      ("302 302 200 200 400 200 400 200",  None),
+    "impact-table":           ("302 302 200 200 400 200 400 200",  None),
+}  # fmt: skip
+
+# Tables whose rows a request may add without having done anything: its sign-in session, and the
+# access log (whose own tests are tests/security/test_access_log*.py).
+NOT_STORED_DATA = {"sessions.Session", "training.AccessLog"}
+
+
+def _stored() -> dict[str, str]:
+    """{model label: digest of its rows in key order} for every table a page could write."""
+    import hashlib
+
+    from django.apps import apps
+
+    digests = {}
+    for model in apps.get_models(include_auto_created=True):  # many-to-many tables too
+        label = model._meta.label
+        if not model._meta.managed or model._meta.proxy or label in NOT_STORED_DATA:
+            continue
+        columns = [f.attname for f in model._meta.concrete_fields]
+        rows = model._base_manager.order_by("pk").values_list(*columns)
+        digests[label] = hashlib.md5(repr(list(rows)).encode(), usedforsecurity=False).hexdigest()
+    return digests
+
+
+class _Csv(str):
+    """A CSV file to upload; a fresh file is made for each request (the client reads it to the end)."""
+
+    def upload(self):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return SimpleUploadedFile("upload.csv", self.encode(), content_type="text/csv")
+
+
+def _form_data(initial: dict) -> dict:
+    """A form's initial values as a browser would post them."""
+    import datetime as dt
+
+    data = {}
+    for key, value in initial.items():
+        if value is None or value is False:
+            continue
+        if value is True:
+            data[key] = "on"
+        elif isinstance(value, dt.datetime):
+            data[key] = value.astimezone().strftime("%Y-%m-%dT%H:%M")
+        elif hasattr(value, "pk"):
+            data[key] = value.pk
+        else:
+            data[key] = value if isinstance(value, list) else str(value)
+    return data
+
+
+def _audited_referral(staff, case_reference, first_by, second_by=None):
+    """A referral of ``staff`` with a submitted first audit and, if ``second_by`` is given, a
+    second audit that disagrees with it on one criterion (so it awaits moderation)."""
+    from practice import services as practice_services
+    from tests.factories import ReferralFactory
+    from tests.security.world import grades
+
+    referral = ReferralFactory(staff=staff, case_reference=case_reference)
+    first = practice_services.audit_start(referral=referral, by=first_by)
+    practice_services.audit_save(
+        audit=first, by=first_by, grades=grades("3"), evidence={}, revision=1, submit=True
+    )
+    if second_by is not None:
+        practice_services.second_audit_assign(referral=referral, by=first_by, manager=second_by)
+        second = practice_services.audit_start(referral=referral, by=second_by, second=True)
+        practice_services.audit_save(
+            audit=second, by=second_by, grades=grades("3", timely="1"), evidence={}, revision=1, submit=True
+        )
+    return referral
+
+
+def _post_setup(name: str, w, side: str):
+    """(objects for the path, body) for posting to page ``name`` with ``side``'s objects. Objects a
+    page needs in a particular state (a referral not yet audited, a draft audit) are made here."""
+    from practice import services as practice_services
+    from surveys.forms import ItemForm
+    from tests.factories import (
+        AttendanceFactory,
+        ReferralFactory,
+        StaffMemberFactory,
+        TeamFactory,
+        TrainingSessionFactory,
+        UserFactory,
+    )
+    from tests.security.world import CODES, grades
+    from tests.surveys.conftest import answers_for
+    from training.forms import CourseForm, TrainingSessionForm
+    from training.models import Role
+
+    ours = side == "ours"
+    staff = w.staff if ours else w.theirs["staff"]
+    session = w.session if ours else w.theirs["session"]
+    course = w.course if ours else w.theirs["course"]
+    instrument = w.instrument if ours else w.theirs["instrument"]
+    referral = w.referral if ours else w.theirs["referral"]
+    objects = {"session": session, "staff": staff, "course": course, "instrument": instrument}
+    org_slug = "council" if ours else "elsewhere"
+    team_name = "Assessment North" if ours else "Far Team"
+    # The manager of the referrals' team audits first.
+    first_manager = w.users["manager"] if ours else w.theirs["audit"].auditor
+
+    def second_manager():
+        """Another manager in the same organisation, with a team of their own, to audit second."""
+        organisation = w.organisation if ours else w.theirs["organisation"]
+        user = UserFactory(username=f"second-{side}", role=Role.MANAGER, organisation=organisation)
+        TeamFactory(organisation=organisation, name=f"Second {side}", slug=f"second-{side}", managers=[user])
+        return user
+
+    body: dict = {}
+    if name in ("course-create", "course-edit"):
+        body = _form_data({**CourseForm.initial_from(course), "title": "Posted course"})
+    elif name in ("session-create", "session-edit"):
+        body = _form_data(
+            {**TrainingSessionForm.initial_from(session), "venue": "Posted venue", "trainer": None}
+        )
+    elif name == "session-attendance":
+        body = {f"status-{staff.pk}": "partial"}
+    elif name == "import-staff":
+        body = {
+            "file": _Csv(
+                "name,work_email,profession,organisation,team\n"
+                f"Posted Person,posted@{org_slug}.example,social_worker,{org_slug},{team_name}\n"
+            )
+        }
+    elif name == "import-attendance":
+        body = {"file": _Csv(f"session_id,work_email,status\n{session.pk},{staff.work_email},partial\n")}
+    elif name == "item-add":
+        body = {"code": "posted_question", "kind": "free_text", "scale_code": "", "text": "Posted question"}
+    elif name == "item-edit":
+        item = instrument.versions.order_by("-number").first().items.get(code=w.item_code)
+        body = _form_data({**ItemForm.initial_from(item), "text": "Posted wording"})
+    elif name == "session-attach":
+        # A session with no questionnaires yet: the council's has sent its invitations, which
+        # freezes its set-up.
+        objects["session"] = TrainingSessionFactory(course=course, start=session.start, end=session.end)
+        body = {"instrument": instrument.pk, "follow_up_offsets": "91"}
+    elif name == "session-send":
+        # Someone booked since the invitations went, so there is one to send.
+        newcomer = StaffMemberFactory(
+            team=staff.team, name="New Booking", work_email=f"new@{org_slug}.example"
+        )
+        AttendanceFactory(session=session, staff=newcomer)
+    elif name == "questionnaire":
+        body = answers_for(w.administration)
+    elif name == "referral-create":
+        body = {
+            "staff": staff.pk,
+            "made_on": "2025-01-10",
+            "case_reference": "NB777001",
+            "route": "police",
+            "concerns": ["neglect"],
+            "outcome": "pending",
+        }
+    elif name == "referral-edit":
+        from practice.forms import ReferralForm
+
+        body = _form_data({**ReferralForm.initial_from(referral), "notes": "Posted note"})
+    elif name == "audit-start":
+        referral = ReferralFactory(staff=staff, case_reference="NB777002")
+    elif name == "second-audit-request":
+        referral = _audited_referral(staff, "NB777003", first_manager)
+        body = {"manager": second_manager().pk}
+    elif name == "moderation-form":
+        referral = _audited_referral(staff, "NB777004", first_manager, second_manager())
+        body = {f"grade-{code}": "3" for code in CODES} | {"overall_grade": "3", "note": "Agreed"}
+    elif name == "audit-detail":
+        draft = practice_services.audit_start(
+            referral=ReferralFactory(staff=staff, case_reference="NB777005"), by=first_manager
+        )
+        objects["audit"] = draft
+        body = {f"grade-{code}": grade for code, grade in grades("2").items()} | {"revision": draft.revision}
+    elif name == "import-referrals":
+        body = {
+            "file": _Csv(
+                "work_email,made_on,case_reference,route,concerns,outcome\n"
+                f"{staff.work_email},2025-01-10,NB777006,police,neglect,pending\n"
+            )
+        }
+    elif name == "import-audits":
+        unaudited = ReferralFactory(staff=staff, case_reference="NB777007")
+        body = {
+            "file": _Csv(
+                "referral_id,auditor,audit_date," + ",".join(CODES) + "\n"
+                f"{unaudited.pk},{first_manager.username},2025-02-01," + ",".join("3" for _ in CODES) + "\n"
+            )
+        }
+    objects["referral"] = referral
+    return objects, body
+
+
+def _post_outcome(client, url: str, body: dict) -> tuple[str, str]:
+    """(code as written in POST_PAGES, where a redirect went), the request rolled back after."""
+    from django.db import transaction
+
+    body = {key: value.upload() if isinstance(value, _Csv) else value for key, value in body.items()}
+    before = _stored()
+    with transaction.atomic():
+        response = client.post(url, body)
+        stored = _stored() != before
+        transaction.set_rollback(True)
+    return f"{response.status_code}{'w' if stored else ''}", response.get("Location", "")
+
+
+def _post_row(text: str) -> dict[str, str]:
+    codes = text.split()
+    assert len(codes) == len(ROLES), text
+    return dict(zip(ROLES, codes, strict=True))
+
+
+POST_CASES = [(name, "ours") for name in sorted(POST_PAGES)] + [
+    (name, "theirs") for name in sorted(POST_PAGES) if POST_PAGES[name][1] is not None
+]
+
+
+def test_every_route_has_a_post_entry():
+    assert set(POST_PAGES) == set(PAGE_ROUTES), "pages without a POST entry, or entries without a page"
+
+
+@pytest.mark.parametrize(("name", "side"), POST_CASES)
+def test_page_post_access(world, name, side):
+    objects, body = _post_setup(name, world, side)
+    clients = {role: _page_client(role, world) for role in ROLES}
+    actual, redirects = {}, {}
+    for role in ROLES:
+        url = _page_url(name, PAGE_ROUTES[name], world, role, objects)
+        actual[role], redirects[role] = _post_outcome(clients[role], url, body)
+    expected = POST_PAGES[name][0 if side == "ours" else 1]
+    assert actual == _post_row(expected), (
+        f"POST {_page_url(name, PAGE_ROUTES[name], world, 'trainee', objects)}"
+    )
+    sign_in = "/admin/login/?next=" if name.startswith("admin:") else "/accounts/login/"
+    for role in ("anonymous", "trainee"):
+        if actual[role] == "302":
+            assert redirects[role].startswith(sign_in), (role, redirects[role])
 
 
 @pytest.mark.parametrize("operation", sorted(API))

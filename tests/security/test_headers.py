@@ -21,6 +21,7 @@ def _production_env() -> dict[str, str]:
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         CASE_REFERENCE_HASH_KEY=secrets.token_urlsafe(50),
+        SURVEY_PERSON_KEY_SECRET=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="closing-the-loop.example",
     )
     return env

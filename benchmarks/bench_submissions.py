@@ -16,12 +16,17 @@ What it does, on a scratch PostgreSQL database that it creates and drops (``--db
 3. ``collectstatic`` into a scratch directory and gunicorn on 127.0.0.1 in production mode
    (``DJANGO_DEBUG=false``, via ``benchmarks/bench_production_settings.py``), ``--workers`` sync
    workers (default 5: gunicorn's 2 x cores + 1 for this 2-core machine).
-4. The load: each trainee is given a start time uniformly at random in the minute (fixed seed). At its
-   start time a thread GETs the form ``/q/<token>/`` (keeping the CSRF cookie and token), picks an
-   answer for every question and POSTs the form back, as a phone behind the TLS-terminating proxy
-   would (``X-Forwarded-Proto: https`` with matching ``Origin`` and ``Referer``, so Django's CSRF
-   checks run in full). ``--via api`` instead POSTs JSON to ``/api/v1/responses/`` with the token,
-   as an app would; the GET is then skipped.
+4. The load. ``open-then-submit`` (the default): a trainee opens the link while the session ends
+   and spends minutes on 30 questions, so the GETs of the form ``/q/<token>/`` are spread over
+   ``--open-seconds`` (default 120 s, denser than life) and then all 3,000 POSTs of the answers land
+   at moments uniformly at random in one minute (fixed seed): that minute is what the target is
+   about. ``same-minute`` puts each trainee's GET and POST in the same minute (harsher). Each POST
+   carries the CSRF cookie and token and the answers picked from the page, as a phone behind the
+   TLS-terminating proxy would (``X-Forwarded-Proto: https`` with matching ``Origin`` and
+   ``Referer``, so Django's CSRF checks run in full). ``--via api`` instead POSTs JSON to
+   ``/api/v1/responses/`` with the token, as an app would; there is no GET. The load is open loop:
+   a request's latency is timed from its scheduled moment, so if the generator runs out of threads
+   the wait counts against the server.
 5. It reports latency per request kind (p50, p95, p99, max), errors, how late requests started
    relative to their schedule (if the load generator itself cannot keep up, the figures would
    understate latency, so it is shown), that exactly 3,000 responses were stored and scored, and the
@@ -51,6 +56,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -176,6 +182,7 @@ def server_env(*, database_url: str, static_root: str, port: int) -> dict:
         # Scratch secrets for a scratch database; production refuses to start without real ones.
         DJANGO_SECRET_KEY="benchmark-only-" + "x" * 40,
         CASE_REFERENCE_HASH_KEY="benchmark-only-hash-key",
+        SURVEY_PERSON_KEY_SECRET="benchmark-only-person-key",  # noqa: S106 (a scratch database)
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_CSRF_TRUSTED_ORIGINS=f"https://127.0.0.1:{port}",
     )
@@ -183,16 +190,18 @@ def server_env(*, database_url: str, static_root: str, port: int) -> dict:
 
 
 def gunicorn_start(*, env: dict, port: int, workers: int) -> subprocess.Popen:
+    # The production configuration file (preload, access log with tokens redacted), with the
+    # benchmark's port and worker count.
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "-c",
+        "config/gunicorn.conf.py",
         "config.wsgi",
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
-        "--worker-class=sync",
-        "--timeout=60",
         "--log-level=warning",
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -212,10 +221,10 @@ def gunicorn_start(*, env: dict, port: int, workers: int) -> subprocess.Popen:
 
 
 def warm_up(*, port: int, workers: int) -> list[float]:
-    """Each worker imports the URLconf, and with it the analysis stack (pandas, scipy, statsmodels,
-    matplotlib), on its first request: about 5 s on an idle core, longer under load. Waves of
-    concurrent requests reach every worker (a busy sync worker does not accept); the load starts once
-    a whole wave is fast. Returns the slowest request of each wave, the cold start included."""
+    """The production config preloads the URLconf in the master, so workers start warm; each still
+    opens its database connection and fills its caches on the first requests. Waves of concurrent
+    requests reach every worker (a busy sync worker does not accept); the load starts once a whole
+    wave is fast. Returns the slowest request of each wave, the cold start included."""
     headers = PROXIED | {"Host": f"127.0.0.1:{port}"}
 
     def timed(_: int) -> float:
@@ -301,23 +310,22 @@ def form_answers(page: str, rng: random.Random) -> dict[str, str]:
     return answers
 
 
-def trainee_form(port: int, token: str, rng: random.Random, record) -> None:
+def form_open(port: int, token: str, rng: random.Random, record) -> dict | None:
+    """GET the form as the trainee's phone would; returns what the later POST needs, or None."""
     path = f"/q/{token}/"
-    origin = f"https://127.0.0.1:{port}"
     proxied = PROXIED | {"Host": f"127.0.0.1:{port}"}
     started = time.perf_counter()
     status, set_cookie, body = request(port, "GET", path, headers=proxied)
     record("GET form", started, status == 200, status)
     if status != 200:
-        return
+        return None
     page = body.decode()
     csrf_cookie = re.search(r"csrftoken=([^;]+)", set_cookie)
     csrf_input = CSRF_INPUT.search(page)
     if not (csrf_cookie and csrf_input):
-        record("POST form", time.perf_counter(), False, "no CSRF token")
-        return
-    from urllib.parse import urlencode
-
+        record("GET form", started, False, "no CSRF token")
+        return None
+    origin = f"https://127.0.0.1:{port}"
     fields = {"csrfmiddlewaretoken": csrf_input.group(1), **form_answers(page, rng)}
     headers = {
         **proxied,
@@ -326,15 +334,17 @@ def trainee_form(port: int, token: str, rng: random.Random, record) -> None:
         "Origin": origin,
         "Referer": origin + path,
     }
-    started = time.perf_counter()
-    status, _, body = request(port, "POST", path, body=urlencode(fields).encode(), headers=headers)
-    record("POST form", started, status == 200 and b"Answers sent" in body, status)
+    return {"path": path, "body": urlencode(fields).encode(), "headers": headers}
 
 
-def trainee_api(port: int, token: str, rng: random.Random, record, options: dict[str, list[str]]) -> None:
+def form_submit(port: int, opened: dict, record, scheduled: float) -> None:
+    status, _, body = request(port, "POST", opened["path"], body=opened["body"], headers=opened["headers"])
+    record("POST form", scheduled, status == 200 and b"Answers sent" in body, status)
+
+
+def api_submit(port: int, token: str, rng: random.Random, record, options, scheduled: float) -> None:
     answers = {code: rng.choice(values) for code, values in options.items()}
     headers = PROXIED | {"Host": f"127.0.0.1:{port}", "Content-Type": "application/json"}
-    started = time.perf_counter()
     status, _, _ = request(
         port,
         "POST",
@@ -342,12 +352,47 @@ def trainee_api(port: int, token: str, rng: random.Random, record, options: dict
         body=json.dumps({"token": token, "answers": answers}).encode(),
         headers=headers,
     )
-    record("POST api", started, status == 201, status)
+    record("POST api", scheduled, status == 201, status)
 
 
-def load(*, port: int, tokens: list[str], seconds: float, threads: int, via: str, options, seed: int) -> dict:
+def _run_schedule(schedule, action, threads: int, lateness: list, lock) -> float:
+    """Run ``action(item, scheduled)`` for each (at, item) at its time from now, on ``threads``
+    threads. Open loop: a latency is timed from the scheduled moment, so time spent waiting for a
+    free thread (the load generator falling behind) counts against the server, not for it."""
+    t0 = time.perf_counter()
+
+    def one(at: float, item) -> None:
+        scheduled = t0 + at
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        with lock:
+            lateness.append(time.perf_counter() - scheduled)
+        action(item, scheduled)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for at, item in schedule:
+            pool.submit(one, at, item)
+    return time.perf_counter() - t0
+
+
+def load(
+    *,
+    port: int,
+    tokens: list[str],
+    seconds: float,
+    open_seconds: float,
+    threads: int,
+    via: str,
+    scenario: str,
+    options,
+    seed: int,
+) -> dict:
+    """``open-then-submit``: the trainees open their forms over ``open_seconds`` (while the session
+    ends and they answer), then all of them submit within ``seconds``; the POSTs are what the target
+    is about. ``same-minute``: each trainee opens and submits within ``seconds`` (harsher: the GETs
+    land in the same minute as the POSTs). ``--via api`` has no GET: each trainee POSTs JSON."""
     rng = random.Random(seed)
-    schedule = sorted((rng.uniform(0, seconds), token) for token in tokens)
     latencies: dict[str, list[float]] = defaultdict(list)
     failures: dict[str, list] = defaultdict(list)
     lateness: list[float] = []
@@ -360,28 +405,59 @@ def load(*, port: int, tokens: list[str], seconds: float, threads: int, via: str
             if not ok:
                 failures[kind].append(status)
 
-    t0 = time.perf_counter()
+    def guarded(action):
+        def run(item, scheduled):
+            try:
+                action(item, scheduled)
+            except Exception as exc:  # a refused or reset connection is a failed request, not a crash
+                record(f"{via} error", scheduled, False, type(exc).__name__)
 
-    def one(at: float, token: str, trainee_seed: int) -> None:
-        delay = t0 + at - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        with lock:
-            lateness.append(time.perf_counter() - (t0 + at))
-        trainee_rng = random.Random(trainee_seed)
-        try:
-            if via == "api":
-                trainee_api(port, token, trainee_rng, record, options)
-            else:
-                trainee_form(port, token, trainee_rng, record)
-        except Exception as exc:  # a refused or reset connection is a failed request, not a crash
-            record("POST " + via, time.perf_counter(), False, type(exc).__name__)
+        return run
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for n, (at, token) in enumerate(schedule):
-            pool.submit(one, at, token, seed * 100_000 + n)
-    wall = time.perf_counter() - t0
-    return {"latencies": latencies, "failures": failures, "lateness": lateness, "wall_s": wall}
+    trainee_rngs = {token: random.Random(seed * 100_000 + n) for n, token in enumerate(tokens)}
+    wall = {}
+    if via == "api":
+        schedule = sorted((rng.uniform(0, seconds), token) for token in tokens)
+        wall["submit"] = _run_schedule(
+            schedule,
+            guarded(lambda token, at: api_submit(port, token, trainee_rngs[token], record, options, at)),
+            threads,
+            lateness,
+            lock,
+        )
+    elif scenario == "same-minute":
+        schedule = sorted((rng.uniform(0, seconds), token) for token in tokens)
+
+        def open_and_submit(token, scheduled):
+            opened = form_open(port, token, trainee_rngs[token], record)
+            if opened:
+                form_submit(port, opened, record, time.perf_counter())
+
+        wall["submit"] = _run_schedule(schedule, guarded(open_and_submit), threads, lateness, lock)
+    else:
+        opened: dict[str, dict] = {}
+
+        def open_form(token, scheduled):
+            if form := form_open(port, token, trainee_rngs[token], record):
+                opened[token] = form
+
+        schedule = sorted((rng.uniform(0, open_seconds), token) for token in tokens)
+        wall["open"] = _run_schedule(schedule, guarded(open_form), threads, [], lock)
+        schedule = sorted((rng.uniform(0, seconds), token) for token in opened)
+        wall["submit"] = _run_schedule(
+            schedule,
+            guarded(lambda token, at: form_submit(port, opened[token], record, at)),
+            threads,
+            lateness,
+            lock,
+        )
+    return {
+        "latencies": latencies,
+        "failures": failures,
+        "lateness": lateness,
+        "wall_s": wall["submit"],
+        "open_wall_s": wall.get("open"),
+    }
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -407,8 +483,17 @@ def main() -> None:
     parser.add_argument("--trainees", type=int, default=TRAINEES)
     parser.add_argument("--seconds", type=float, default=60.0, help="the submissions are spread over this")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers (2 x cores + 1)")
-    parser.add_argument("--threads", type=int, default=64, help="load generator threads")
+    parser.add_argument("--threads", type=int, default=200, help="load generator threads")
     parser.add_argument("--via", choices=["form", "api"], default="form")
+    parser.add_argument(
+        "--scenario",
+        choices=["open-then-submit", "same-minute"],
+        default="open-then-submit",
+        help="open the forms first, then submit them all in the minute (default); or both in the minute",
+    )
+    parser.add_argument(
+        "--open-seconds", type=float, default=120.0, help="open-then-submit: the forms are opened over this"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--cold",
@@ -454,8 +539,10 @@ def main() -> None:
             port=port,
             tokens=world["tokens"],
             seconds=args.seconds,
+            open_seconds=args.open_seconds,
             threads=args.threads,
             via=args.via,
+            scenario=args.scenario,
             options=world["options"],
             seed=args.seed,
         )
@@ -489,7 +576,9 @@ def main() -> None:
     summary = {
         "invitations": len(world["tokens"]),
         "via": args.via,
+        "scenario": args.scenario,
         "workers": args.workers,
+        "open_wall_s": result["open_wall_s"],
         "wall_s": result["wall_s"],
         "rows": rows,
         "error_statuses": {k: sorted(map(str, set(v))) for k, v in result["failures"].items()},
@@ -504,7 +593,8 @@ def main() -> None:
         "loadavg_after": load_after,
     }
     print(
-        f"\n{summary['invitations']} trainees over {args.seconds:.0f} s via {args.via}, gunicorn "
+        f"\n{summary['invitations']} trainees, {args.scenario}, submitting over {args.seconds:.0f} s via "
+        f"{args.via}, gunicorn "
         f"{args.workers} sync workers; wall {summary['wall_s']:.1f} s; load average before {load_before}, "
         f"after {load_after}\n"
     )

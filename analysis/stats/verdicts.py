@@ -132,7 +132,14 @@ def verdict(
     'Referral quality rose by 6 points (95% CI 2 to 10) compared with colleagues not yet trained.'
     """
     level = f"{round(confidence * 100):g}% CI"
-    units = f" {unit}" if unit else ""
+
+    def units(number_text: str) -> str:
+        """The unit after a number as shown: "1 point" and "-1 percentage point", else plural."""
+        if not unit:
+            return ""
+        singular = number_text.lstrip("-") == "1" and unit.endswith("s")
+        return f" {unit[:-1]}" if singular else f" {unit}"
+
     tail = f" {comparison}" if comparison else ""
     if not all(math.isfinite(x) for x in (estimate, ci_low, ci_high)):
         return Verdict(
@@ -151,7 +158,7 @@ def verdict(
         size = format_number(abs(estimate), places)
         word = "rose" if rose else "fell"
         return Verdict(
-            text=f"{_sentence_start(outcome)} {word} by {size}{units} ({level} {lo} to {hi}){tail}.",
+            text=f"{_sentence_start(outcome)} {word} by {size}{units(size)} ({level} {lo} to {hi}){tail}.",
             direction="rise" if rose else "fall",
             estimate=estimate,
             ci_low=ci_low,
@@ -161,7 +168,7 @@ def verdict(
     # 5.2 reads "-0.3 to 5", not "0 to 5", which would look as if it stopped at no change.
     lo, hi = _nonzero_text(ci_low, places), _nonzero_text(ci_high, places)
     est = _nonzero_text(estimate, places)
-    interval = f"{est}{units}, {level} {lo} to {hi}"
+    interval = f"{est}{units(est)}, {level} {lo} to {hi}"
     if (
         smallest_change_of_interest is not None
         and -smallest_change_of_interest < ci_low
@@ -169,8 +176,8 @@ def verdict(
     ):
         margin = _nonzero_text(smallest_change_of_interest, places)
         return Verdict(
-            text=f"No change in {outcome} that matters: the interval rules out changes of {margin}{units} "
-            f"or more either way ({interval}).",
+            text=f"No change in {outcome} that matters: the interval rules out changes of "
+            f"{margin}{units(margin)} or more either way ({interval}).",
             direction="no_change_that_matters",
             estimate=estimate,
             ci_low=ci_low,
@@ -181,12 +188,12 @@ def verdict(
         if more_needed > 0:
             text = (
                 f"Not enough evidence yet: about {more_needed} more {noun} would detect a change of "
-                f"{change}{units} in {outcome} (so far {interval})."
+                f"{change}{units(change)} in {outcome} (so far {interval})."
             )
         else:
             text = (
                 f"Not enough evidence yet of a change in {outcome} ({interval}), although the data are "
-                f"already enough to detect a change of {change}{units}."
+                f"already enough to detect a change of {change}{units(change)}."
             )
         return Verdict(
             text=text,

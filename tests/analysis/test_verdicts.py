@@ -25,6 +25,21 @@ def test_rise():
     assert v.direction == "rise"
 
 
+@pytest.mark.parametrize(
+    ("estimate", "low", "high", "unit", "expected"),
+    [
+        (1.3, 1.1, 11.0, "percentage points", "rose by 1 percentage point (95% CI 1 to 11)"),
+        (-1.2, -12.0, -1.1, "points", "fell by 1 point (95% CI 1 to 12)"),
+        (2.2, 1.1, 9.3, "points", "rose by 2 points (95% CI 1 to 9)"),
+        (1.2, 0.3, 8.0, "points", "rose by 1.2 points"),
+        (0.9, -2.1, 3.9, "points", "so far 1 point, 95% CI -2 to 4"),
+    ],
+)
+def test_a_unit_after_one_is_singular(estimate, low, high, unit, expected):
+    v = verdict(estimate, low, high, outcome="the score", unit=unit, more_needed=10, detectable_change=5)
+    assert expected in v.text
+
+
 def test_fall_uses_positive_magnitudes():
     v = verdict(-6.2, -10.3, -2.1, outcome="victim-blaming", unit="points")
     assert v.text == "Victim-blaming fell by 6 points (95% CI 2 to 10)."

@@ -53,12 +53,22 @@ _call_failed = pytest.StashKey[bool]()
 def _reload_migrated_rows(contents: str | None) -> None:
     """Empty the database and put back the rows that migrations created (content types,
     permissions, default instruments and rubrics), as they were when the test database was made."""
+    from django.apps import apps
     from django.core.management import call_command
+    from django.core.management.color import no_style
     from django.db import DEFAULT_DB_ALIAS, connections
 
     call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=bool(contents))
     if contents:
-        connections[DEFAULT_DB_ALIAS].creation.deserialize_db_from_string(contents)
+        connection = connections[DEFAULT_DB_ALIAS]
+        connection.creation.deserialize_db_from_string(contents)
+        # flush restarts PostgreSQL's sequences and the rows come back with their old ids, so move
+        # each sequence past them (as loaddata does), or the next insert reuses id 1.
+        statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models())
+        if statements:
+            with connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
 
 
 @pytest.fixture(scope="module")

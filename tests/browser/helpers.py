@@ -12,6 +12,7 @@ accessibility check of a page by moving on to the next one.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,10 +34,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     # British English for the browser's own interface, which is what date fields follow (the
     # context's locale sets only navigator.language and Intl): they show and take dd/mm/yyyy.
-    # Chromium needs its en-GB language pack for this (Debian's chromium-l10n); without it, it
-    # falls back to en-US and date fields show mm/dd/yyyy whatever this says.
+    # On Linux chromium takes it from LANGUAGE (CHROMIUM_ENV) and needs its en-GB language pack,
+    # Debian's chromium-l10n (.ci/run installs it); without either, date fields show mm/dd/yyyy.
     "--lang=en-GB",
 ]
+CHROMIUM_ENV = {"LANGUAGE": "en_GB", "LANG": "en_GB.UTF-8"}
 
 # WCAG 2.0, 2.1 and 2.2 at levels A and AA: the public sector accessibility standard.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -53,7 +55,9 @@ PHONE = {
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env={**os.environ, **CHROMIUM_ENV}
+    )
 
 
 @dataclass

@@ -65,7 +65,8 @@ from practice.services import rereferral_flags, rubric_current, schedule_audits
 from surveys.models import Answer, Response, ScaleScore
 from surveys.scoring import ItemRule, score_scales
 from surveys.services import version_freeze
-from training.demo import FIRST_NAMES, LAST_NAMES, DemoTraining, insert_rows
+from training.bulk import insert_rows
+from training.demo import FIRST_NAMES, LAST_NAMES, DemoTraining
 from training.models import Attendance, Organisation, Profession, Role, Team, User
 
 CSE_COURSE = "cse-recognise-respond-refer"

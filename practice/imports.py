@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from practice.grading import QUALITY_SCALE_CODE, grade_from_mean, score_from_mean
@@ -32,6 +32,7 @@ from practice.services import EVIDENCE_MAX_LENGTH, referral_rereferrals_refresh,
 from surveys.models import Answer, Response, ScaleScore
 from surveys.scoring import ItemRule, score_scales
 from surveys.services import version_freeze
+from training.bulk import insert_rows
 from training.csv_import import (
     ImportRejected,
     ImportResult,
@@ -357,7 +358,7 @@ def _write_audits(*, version, items, parsed) -> int:
                     score_0_100=score_from_mean(scored.score),
                 )
             )
-        _insert_answers(answers)
+        insert_rows(Answer, ["response", "item", "value", "text"], answers)
         ScaleScore.objects.bulk_create(scores)
         Audit.objects.bulk_create(audits)
         for second in (False, True):
@@ -371,29 +372,3 @@ def _write_audits(*, version, items, parsed) -> int:
                 reasons.filter(referral_id__in=ids[part : part + 500]).update(status=AssignmentStatus.DONE)
         total += len(audits)
     return total
-
-
-def _insert_answers(rows: list[tuple[int, int, str, str]]) -> None:
-    """Write (response id, item id, value, text) rows without building a model instance per answer.
-
-    A file of 100,000 audits has 1.1 million criterion answers; building and preparing an ``Answer``
-    for each took most of the import's time. The rows were validated above and the table has no
-    defaults or save() logic to bypass, so COPY (PostgreSQL) or one executemany (SQLite) inside the
-    import's transaction stores exactly what bulk_create would, and still all or nothing."""
-    table = connection.ops.quote_name(Answer._meta.db_table)
-    columns = [Answer._meta.get_field(name).column for name in ("response", "item", "value", "text")]
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The raw psycopg cursor raises psycopg's own errors; wrap them as Django's, as any
-            # other query's would be, so callers catch IntegrityError and DatabaseError as usual.
-            with (
-                connection.wrap_database_errors,
-                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            # Table and column names come from the model's metadata, never from the file.
-            sql = f"INSERT INTO {table} ({names}) VALUES (%s, %s, %s, %s)"  # noqa: S608  # nosec B608
-            cursor.executemany(sql, rows)

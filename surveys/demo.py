@@ -38,7 +38,7 @@ from surveys.services import (
     token_digest,
     version_latest,
 )
-from training.demo import insert_rows
+from training.bulk import insert_rows
 from training.models import Attendance
 
 DEFAULT_SLUG = "cse-default"

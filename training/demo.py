@@ -8,13 +8,10 @@ with bulk inserts so that larger scales stay quick.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connections, router
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -396,27 +393,6 @@ class DemoTraining:
     accounts: dict[str, User] = field(default_factory=dict)
     scale: DemoScale = SCALES["demo"]
     partnerships: list[Partnership] = field(default_factory=list)
-
-
-def insert_rows(model, fields: list[str], rows: Iterable[tuple], batch_size: int = 5000) -> None:
-    """Insert plain tuples into ``model``'s table without building model instances: ``COPY`` on
-    PostgreSQL, batched ``executemany`` elsewhere. For the seed's largest tables (item answers and
-    scale scores), whose ids nobody needs back; rows must give every non-null column in ``fields``."""
-    connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        # The table and column names come from the model, quoted by the backend; values are parameters.
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608  # nosec B608
-        iterator = iter(rows)
-        while batch := list(itertools.islice(iterator, batch_size)):
-            cursor.executemany(sql, batch)
 
 
 def _aware(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:

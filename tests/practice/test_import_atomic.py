@@ -5,7 +5,7 @@ on the way (re-referral flags, audit schedule entries, the rubric version frozen
 The refusal is a real rule in the database (tests/security/db_faults.py), hit by a row that passes
 every check the import makes, in the second batch. The batch size is made small so a few rows make
 several batches. Audit answers are written with COPY on PostgreSQL and one executemany on SQLite
-(``practice.imports._insert_answers``); the refusal is hit there. Runs on SQLite and, with
+(``training.bulk.insert_rows``); the refusal is hit there. Runs on SQLite and, with
 DATABASE_URL, on PostgreSQL.
 """
 

@@ -89,23 +89,28 @@ def staff_detail(*, user: User, pk: int) -> StaffMember:
     )
 
 
-def teams_for(*, user: User) -> QuerySet[Team]:
+def _staff_and_trained_counts(staff: str) -> dict[str, Count]:
+    """Annotations counting the active staff reached through ``staff`` (a lookup path) and how
+    many of them attended training in the last 12 months."""
     since = timezone.now() - dt.timedelta(days=365)
+    active = Q(**{f"{staff}__active": True})
+    trained = active & Q(
+        **{
+            f"{staff}__attendances__status__in": TRAINED_STATUSES,
+            f"{staff}__attendances__session__start__gte": since,
+        }
+    )
+    return {
+        "staff_count": Count(staff, filter=active, distinct=True),
+        "trained_last_year": Count(staff, filter=trained, distinct=True),
+    }
+
+
+def teams_for(*, user: User) -> QuerySet[Team]:
     return (
         Team.objects.for_user(user)
         .select_related("organisation")
-        .annotate(
-            staff_count=Count("staff", filter=Q(staff__active=True), distinct=True),
-            trained_last_year=Count(
-                "staff",
-                filter=Q(
-                    staff__active=True,
-                    staff__attendances__status__in=TRAINED_STATUSES,
-                    staff__attendances__session__start__gte=since,
-                ),
-                distinct=True,
-            ),
-        )
+        .annotate(**_staff_and_trained_counts("staff"))
     )
 
 
@@ -120,21 +125,9 @@ def partnership_seen_by(*, user: User) -> Partnership | None:
 def organisations_for(*, user: User) -> QuerySet[Organisation]:
     """The organisations in the user's scope, with their active staff and how many of them were
     trained in the last 12 months: a workforce lead's view of their organisation or partnership."""
-    since = timezone.now() - dt.timedelta(days=365)
     return (
         Organisation.objects.for_user(user)
-        .annotate(
-            staff_count=Count("teams__staff", filter=Q(teams__staff__active=True), distinct=True),
-            trained_last_year=Count(
-                "teams__staff",
-                filter=Q(
-                    teams__staff__active=True,
-                    teams__staff__attendances__status__in=TRAINED_STATUSES,
-                    teams__staff__attendances__session__start__gte=since,
-                ),
-                distinct=True,
-            ),
-        )
+        .annotate(**_staff_and_trained_counts("teams__staff"))
         .order_by("name")
     )
 

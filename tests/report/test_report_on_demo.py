@@ -158,7 +158,7 @@ def test_frames_use_a_constant_number_of_queries(demo, db, django_assert_max_num
     lead = User.objects.get(username="lead")
     small = selection_from_params(user=lead, params={"team": "assessment-team-north"})
     everything = selection_from_params(user=lead, params={})
-    with django_assert_max_num_queries(12) as few:
+    with django_assert_max_num_queries(13) as few:
         build_frames(user=lead, selection=small)
     with django_assert_max_num_queries(len(few.captured_queries)):
         build_frames(user=lead, selection=everything)

@@ -38,4 +38,5 @@ class ImpactReportView(APIView):
             selection = selection_from_params(user=request.user, params=request.query_params)
         except ValidationError as error:
             raise exceptions.ValidationError(error.message_dict) from None
-        return Response(report_to_dict(impact_report_get(user=request.user, selection=selection)))
+        report = impact_report_get(user=request.user, selection=selection, charts=False)
+        return Response(report_to_dict(report))

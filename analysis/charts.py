@@ -1,9 +1,9 @@
 """Report charts: matplotlib drawn server-side as inline SVG, one consistent style.
 
 Every chart comes back with a text alternative and the table of numbers it was drawn from, so a
-screen-reader user, a printed report and a spreadsheet export all get the same facts. Plot
-functions follow the usual habit: ``ax=None`` draws on a new figure, the Agg backend is used,
-and figures are always closed.
+screen-reader user, a printed report and a spreadsheet export all get the same facts. The drawing
+itself waits until the SVG is first read (see ``Chart``); it uses the Agg backend and a new figure
+each time, and figures are always closed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import matplotlib
 
@@ -55,19 +57,36 @@ FIGSIZE = (7.0, 3.4)
 SVG_DPI = 72
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Chart:
-    """A drawn chart: its SVG markup, a text alternative, and the data behind it."""
+    """A chart: a text alternative, the data behind it, and its SVG markup, drawn when first read.
+
+    Drawing is most of a report's statistics time, and the JSON, CSV and spreadsheet versions of
+    a report never show a drawing, so ``draw`` (a module-level function with its data bound, so a
+    cached report can be pickled) runs only when ``svg`` is first read; ``impact_report_get`` reads
+    it before caching a report for a page or a PDF.
+    """
 
     key: str
     title: str
-    svg: str
+    draw: Callable[[], str]
     alt_text: str
     table: pd.DataFrame
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "svg", _scope_ids(self.svg, self.key))
         object.__setattr__(self, "table", tidy_numbers(self.table))
+
+    @property
+    def svg(self) -> str:
+        drawn = self.__dict__.get("_svg")
+        if drawn is None:
+            drawn = _scope_ids(self.draw(), self.key)
+            object.__setattr__(self, "_svg", drawn)
+        return drawn
+
+    @property
+    def is_drawn(self) -> bool:
+        return "_svg" in self.__dict__
 
 
 def _scope_ids(svg: str, prefix: str) -> str:
@@ -139,27 +158,9 @@ def _fmt(value, decimals: int = 1) -> str:
     return "no estimate" if pd.isna(number) else f"{number:.{decimals}f}"
 
 
-def event_study_chart(
-    effects: pd.DataFrame,
-    *,
-    outcome: str,
-    unit: str = "months",
-    title: str = "",
-    ax=None,
-    key: str = "event_study",
-    time_column: str = "event_time",
-    table: pd.DataFrame | None = None,
-) -> Chart:
-    """Effect by time since training, with 95% intervals; a dashed line marks training.
-
-    ``effects`` has columns ``event_time`` (or ``time_column``), ``att``, ``ci_low``, ``ci_high``.
-    ``table`` is the table published with the chart, when it differs from what is drawn (rows about
-    too few people are in the table as "c" but not drawn).
-    """
-    data = effects.sort_values(time_column).reset_index(drop=True)
-    data = data.rename(columns={time_column: "event_time"})
+def _draw_event_study(data: pd.DataFrame, outcome: str, unit: str, title: str) -> str:
     with plt.rc_context(STYLE):
-        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=FIGSIZE)
+        fig, ax = plt.subplots(figsize=FIGSIZE)
         x = data["event_time"].to_numpy(dtype=float)
         y = data["att"].to_numpy(dtype=float)
         low, high = data["ci_low"].to_numpy(dtype=float), data["ci_high"].to_numpy(dtype=float)
@@ -174,7 +175,27 @@ def event_study_chart(
         ax.legend(loc="upper left", fontsize=9)
         if title:
             ax.set_title(title, loc="left", fontsize=11)
-        svg = _svg(fig)
+        return _svg(fig)
+
+
+def event_study_chart(
+    effects: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str = "months",
+    title: str = "",
+    key: str = "event_study",
+    time_column: str = "event_time",
+    table: pd.DataFrame | None = None,
+) -> Chart:
+    """Effect by time since training, with 95% intervals; a dashed line marks training.
+
+    ``effects`` has columns ``event_time`` (or ``time_column``), ``att``, ``ci_low``, ``ci_high``.
+    ``table`` is the table published with the chart, when it differs from what is drawn (rows about
+    too few people are in the table as "c" but not drawn).
+    """
+    data = effects.sort_values(time_column).reset_index(drop=True)
+    data = data.rename(columns={time_column: "event_time"})
     after = data[data["event_time"] >= 0]
     before = data[data["event_time"] < 0]
     parts = [f"Line chart of the estimated change in {outcome} by {unit} since training"]
@@ -193,20 +214,13 @@ def event_study_chart(
             f" highest at {int(peak['event_time'])} {unit} ({_fmt(peak['att'])})."
         )
     published = table if table is not None else data.rename(columns={"event_time": time_column})
-    return Chart(key, title or f"Change in {outcome} by time since training", svg, text, published)
+    draw = partial(_draw_event_study, data, outcome, unit, title)
+    return Chart(key, title or f"Change in {outcome} by time since training", draw, text, published)
 
 
-def phase_chart(
-    means: pd.DataFrame, *, measure: str = "score", title: str = "", ax=None, key: str = "phases"
-) -> Chart:
-    """Mean score per scale at each phase (pre, post, follow-up), one line per scale.
-
-    ``means`` has columns ``scale``, ``phase``, ``mean`` and optionally ``n``; phases are drawn in
-    the order they first appear. Missing or suppressed means are left as gaps.
-    """
-    phases = list(dict.fromkeys(means["phase"]))
+def _draw_phases(means: pd.DataFrame, phases: list, measure: str, title: str) -> str:
     with plt.rc_context(STYLE):
-        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=FIGSIZE)
+        fig, ax = plt.subplots(figsize=FIGSIZE)
         for i, (scale, rows) in enumerate(means.groupby("scale", sort=False)):
             values = rows.set_index("phase").reindex(phases)["mean"]
             y = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
@@ -223,33 +237,32 @@ def phase_chart(
         ax.legend(loc="best", fontsize=9)
         if title:
             ax.set_title(title, loc="left", fontsize=11)
-        svg = _svg(fig)
+        return _svg(fig)
+
+
+def phase_chart(
+    means: pd.DataFrame, *, measure: str = "score", title: str = "", key: str = "phases"
+) -> Chart:
+    """Mean score per scale at each phase (pre, post, follow-up), one line per scale.
+
+    ``means`` has columns ``scale``, ``phase``, ``mean`` and optionally ``n``; phases are drawn in
+    the order they first appear. Missing or suppressed means are left as gaps.
+    """
+    phases = list(dict.fromkeys(means["phase"]))
     sentences = []
     for scale, rows in means.groupby("scale", sort=False):
         values = pd.to_numeric(rows["mean"], errors="coerce")
         shown = [f"{p} {_fmt(v)}" for p, v in zip(rows["phase"], values, strict=True) if not np.isnan(v)]
         sentences.append(f"{scale}: {', '.join(shown) if shown else 'no figures that can be shown'}")
     text = f"Line chart of mean {measure} at each stage. " + "; ".join(sentences) + "."
-    return Chart(key, title or f"Mean {measure} by stage", svg, text, means.reset_index(drop=True))
+    draw = partial(_draw_phases, means, phases, measure, title)
+    return Chart(key, title or f"Mean {measure} by stage", draw, text, means.reset_index(drop=True))
 
 
-def interval_chart(
-    estimates: pd.DataFrame,
-    *,
-    label: str = "label",
-    measure: str = "effect",
-    title: str = "",
-    ax=None,
-    key: str = "intervals",
-) -> Chart:
-    """Horizontal estimates with 95% intervals (per-criterion effects, course comparison).
-
-    ``estimates`` has columns ``label`` (or the name given), ``estimate``, ``ci_low``, ``ci_high``.
-    """
-    data = estimates.reset_index(drop=True)
+def _draw_intervals(data: pd.DataFrame, label: str, measure: str, title: str) -> str:
     with plt.rc_context(STYLE):
         height = max(2.2, 0.38 * len(data) + 1.0)
-        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(FIGSIZE[0], height))
+        fig, ax = plt.subplots(figsize=(FIGSIZE[0], height))
         y = np.arange(len(data))[::-1]
         est = pd.to_numeric(data["estimate"], errors="coerce").to_numpy(dtype=float)
         low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
@@ -262,23 +275,34 @@ def interval_chart(
         ax.grid(axis="y", visible=False)
         if title:
             ax.set_title(title, loc="left", fontsize=11)
-        svg = _svg(fig)
+        return _svg(fig)
+
+
+def interval_chart(
+    estimates: pd.DataFrame,
+    *,
+    label: str = "label",
+    measure: str = "effect",
+    title: str = "",
+    key: str = "intervals",
+) -> Chart:
+    """Horizontal estimates with 95% intervals (per-criterion effects, course comparison).
+
+    ``estimates`` has columns ``label`` (or the name given), ``estimate``, ``ci_low``, ``ci_high``.
+    """
+    data = estimates.reset_index(drop=True)
     rows = [
         f"{row[label]} {_fmt(row['estimate'])} (95% CI {_fmt(row['ci_low'])} to {_fmt(row['ci_high'])})"
         for _, row in data.iterrows()
     ]
     text = f"Chart of {measure} with 95% confidence intervals: " + "; ".join(rows) + "."
-    return Chart(key, title or measure.capitalize(), svg, text, data)
+    draw = partial(_draw_intervals, data, label, measure, title)
+    return Chart(key, title or measure.capitalize(), draw, text, data)
 
 
-def before_after_chart(shares: pd.DataFrame, *, title: str = "", ax=None, key: str = "before_after") -> Chart:
-    """Paired bars of percentages before and after training.
-
-    ``shares`` has columns ``measure``, ``before`` and ``after`` (percentages; NaN for suppressed).
-    """
-    data = shares.reset_index(drop=True)
+def _draw_before_after(data: pd.DataFrame, title: str) -> str:
     with plt.rc_context(STYLE):
-        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=FIGSIZE)
+        fig, ax = plt.subplots(figsize=FIGSIZE)
         x = np.arange(len(data))
         before = pd.to_numeric(data["before"], errors="coerce").to_numpy(dtype=float)
         after = pd.to_numeric(data["after"], errors="coerce").to_numpy(dtype=float)
@@ -291,7 +315,15 @@ def before_after_chart(shares: pd.DataFrame, *, title: str = "", ax=None, key: s
         ax.legend(loc="best", fontsize=9)
         if title:
             ax.set_title(title, loc="left", fontsize=11)
-        svg = _svg(fig)
+        return _svg(fig)
+
+
+def before_after_chart(shares: pd.DataFrame, *, title: str = "", key: str = "before_after") -> Chart:
+    """Paired bars of percentages before and after training.
+
+    ``shares`` has columns ``measure``, ``before`` and ``after`` (percentages; NaN for suppressed).
+    """
+    data = shares.reset_index(drop=True)
 
     def percent(value) -> str:
         text = _fmt(value)
@@ -301,7 +333,29 @@ def before_after_chart(shares: pd.DataFrame, *, title: str = "", ax=None, key: s
         f"{row['measure']}: {percent(row['before'])} before, {percent(row['after'])} after"
         for _, row in data.iterrows()
     ]
-    return Chart(key, title or "Before and after training", svg, "Bar chart. " + "; ".join(rows) + ".", data)
+    draw = partial(_draw_before_after, data, title)
+    return Chart(key, title or "Before and after training", draw, "Bar chart. " + "; ".join(rows) + ".", data)
+
+
+def _draw_item_means(data: pd.DataFrame, measure: str, limits: tuple[float, float], title: str) -> str:
+    mean = pd.to_numeric(data["mean"], errors="coerce").to_numpy(dtype=float)
+    low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
+    high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
+    with plt.rc_context(STYLE):
+        height = max(2.2, 0.42 * len(data) + 1.0)
+        fig, ax = plt.subplots(figsize=(FIGSIZE[0], height))
+        y = np.arange(len(data))[::-1]
+        shown = np.isfinite(mean)
+        ax.barh(y[shown], mean[shown] - limits[0], left=limits[0], height=0.6, color=BLUE)
+        whiskers = shown & np.isfinite(low) & np.isfinite(high)
+        ax.hlines(y[whiskers], low[whiskers], high[whiskers], color=DARK_BLUE, linewidth=1.5)
+        ax.set_yticks(y, [_wrap(v, 48) for v in data["label"]])
+        ax.set_xlim(*limits)
+        ax.set_xlabel(measure.capitalize())
+        ax.grid(axis="y", visible=False)
+        if title:
+            ax.set_title(title, loc="left", fontsize=11)
+        return _svg(fig)
 
 
 def item_means_chart(
@@ -310,7 +364,6 @@ def item_means_chart(
     measure: str = "mean score (1 to 5)",
     limits: tuple[float, float] = (1.0, 5.0),
     title: str = "",
-    ax=None,
     key: str = "item_means",
     table: pd.DataFrame | None = None,
 ) -> Chart:
@@ -324,21 +377,6 @@ def item_means_chart(
     mean = pd.to_numeric(data["mean"], errors="coerce").to_numpy(dtype=float)
     low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
     high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
-    with plt.rc_context(STYLE):
-        height = max(2.2, 0.42 * len(data) + 1.0)
-        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(FIGSIZE[0], height))
-        y = np.arange(len(data))[::-1]
-        shown = np.isfinite(mean)
-        ax.barh(y[shown], mean[shown] - limits[0], left=limits[0], height=0.6, color=BLUE)
-        whiskers = shown & np.isfinite(low) & np.isfinite(high)
-        ax.hlines(y[whiskers], low[whiskers], high[whiskers], color=DARK_BLUE, linewidth=1.5)
-        ax.set_yticks(y, [_wrap(v, 48) for v in data["label"]])
-        ax.set_xlim(*limits)
-        ax.set_xlabel(measure.capitalize())
-        ax.grid(axis="y", visible=False)
-        if title:
-            ax.set_title(title, loc="left", fontsize=11)
-        svg = _svg(fig)
     rows = [
         f"{row['label']} {_fmt(m, 2)} (95% CI {_fmt(lo, 2)} to {_fmt(hi, 2)})"
         if np.isfinite(m)
@@ -347,7 +385,26 @@ def item_means_chart(
     ]
     text = f"Bar chart of the {measure} of each question: " + "; ".join(rows) + "."
     published = table if table is not None else data
-    return Chart(key, title or measure.capitalize(), svg, text, published)
+    draw = partial(_draw_item_means, data, measure, limits, title)
+    return Chart(key, title or measure.capitalize(), draw, text, published)
+
+
+def _draw_binned(data: pd.DataFrame, x_measure: str, y_measure: str, title: str) -> str:
+    x = pd.to_numeric(data["x_mean"], errors="coerce").to_numpy(dtype=float)
+    est = pd.to_numeric(data["estimate"], errors="coerce").to_numpy(dtype=float)
+    low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
+    high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=FIGSIZE)
+        shown = np.isfinite(x) & np.isfinite(est)
+        ax.axhline(0, color=GREY, linewidth=1, linestyle="--")
+        ax.vlines(x[shown], low[shown], high[shown], color=BLUE, linewidth=2)
+        ax.plot(x[shown], est[shown], "o", color=DARK_BLUE, markersize=7)
+        ax.set_xlabel(x_measure.capitalize())
+        ax.set_ylabel(_wrap(y_measure.capitalize(), 30))
+        if title:
+            ax.set_title(title, loc="left", fontsize=11)
+        return _svg(fig)
 
 
 def binned_chart(
@@ -356,7 +413,6 @@ def binned_chart(
     x_measure: str,
     y_measure: str,
     title: str = "",
-    ax=None,
     key: str = "binned",
     table: pd.DataFrame | None = None,
 ) -> Chart:
@@ -371,17 +427,6 @@ def binned_chart(
     est = pd.to_numeric(data["estimate"], errors="coerce").to_numpy(dtype=float)
     low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
     high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
-    with plt.rc_context(STYLE):
-        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=FIGSIZE)
-        shown = np.isfinite(x) & np.isfinite(est)
-        ax.axhline(0, color=GREY, linewidth=1, linestyle="--")
-        ax.vlines(x[shown], low[shown], high[shown], color=BLUE, linewidth=2)
-        ax.plot(x[shown], est[shown], "o", color=DARK_BLUE, markersize=7)
-        ax.set_xlabel(x_measure.capitalize())
-        ax.set_ylabel(_wrap(y_measure.capitalize(), 30))
-        if title:
-            ax.set_title(title, loc="left", fontsize=11)
-        svg = _svg(fig)
     rows = [
         f"{row['label']} (mean {x_measure} {_fmt(xm)}): {_fmt(e)} (95% CI {_fmt(lo)} to {_fmt(hi)})"
         if np.isfinite(e)
@@ -389,4 +434,5 @@ def binned_chart(
         for (_, row), xm, e, lo, hi in zip(data.iterrows(), x, est, low, high, strict=True)
     ]
     text = f"Chart of the mean {y_measure} in groups of people by {x_measure}: " + "; ".join(rows) + "."
-    return Chart(key, title or y_measure.capitalize(), svg, text, table if table is not None else data)
+    draw = partial(_draw_binned, data, x_measure, y_measure, title)
+    return Chart(key, title or y_measure.capitalize(), draw, text, table if table is not None else data)

@@ -160,6 +160,9 @@ class ImpactReport:
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
 
+    def charts(self) -> list[Chart]:
+        return [chart for section in self.sections for chart in section.charts]
+
     def tables(self) -> dict[str, Table]:
         """Every table, including the data behind each chart, by key (for CSV and XLSX export)."""
         found: dict[str, Table] = {}

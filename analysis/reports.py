@@ -20,22 +20,33 @@ def _scope_key(user: User) -> str:
     return f"{user.pk}:{user.role}:{user.organisation_id}:{user.sees_partnership}"
 
 
-def impact_report_get(*, user: User, selection: Selection, use_cache: bool = True) -> ImpactReport:
+def impact_report_get(
+    *, user: User, selection: Selection, use_cache: bool = True, charts: bool = True
+) -> ImpactReport:
     """The report for this user and selection. The cache key includes a stamp of the data, so a
-    new questionnaire answer, audit, referral or attendance mark makes the next view recompute."""
+    new questionnaire answer, audit, referral or attendance mark makes the next view recompute.
+
+    ``charts=False`` is for the versions that show no drawing (JSON, CSV, spreadsheets): the
+    charts' SVG is then left undrawn, which is most of the statistics' time. Either way one report
+    is cached per key; one asked for with charts has them drawn (once) before it is stored."""
     stamp = data_stamp()
     key = (
         "impact:" + hashlib.sha256(f"{_scope_key(user)}|{selection.cache_key()}|{stamp}".encode()).hexdigest()
     )
-    if use_cache and (cached := cache.get(key)) is not None:
-        return cached
-    frames = build_frames(user=user, selection=selection)
-    report = build_report(
-        frames,
-        title="Impact of training",
-        scope=selection.describe(),
-        generated_at=timezone.now(),
-    )
-    if use_cache:
+    report = cache.get(key) if use_cache else None
+    changed = report is None
+    if report is None:
+        frames = build_frames(user=user, selection=selection)
+        report = build_report(
+            frames,
+            title="Impact of training",
+            scope=selection.describe(),
+            generated_at=timezone.now(),
+        )
+    if charts and not all(chart.is_drawn for chart in report.charts()):
+        for chart in report.charts():
+            chart.svg  # noqa: B018  # reading it draws it
+        changed = True
+    if use_cache and changed:
         cache.set(key, report, CACHE_SECONDS)
     return report

@@ -64,18 +64,18 @@ def impact_report(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _report_or_400(request: HttpRequest):
+def _report_or_400(request: HttpRequest, *, charts: bool):
     selection, field_errors = _selection_or_errors(request)
     if selection is None:
         return None, HttpResponse(
             "; ".join(field_errors.values()), status=400, content_type="text/plain; charset=utf-8"
         )
-    return impact_report_get(user=request.user, selection=selection), None
+    return impact_report_get(user=request.user, selection=selection, charts=charts), None
 
 
 @role_required(*report_roles())
 def impact_report_pdf(request: HttpRequest) -> HttpResponse:
-    report, error = _report_or_400(request)
+    report, error = _report_or_400(request, charts=True)
     if error:
         return error
     response = HttpResponse(rendering.report_pdf(report), content_type="application/pdf")
@@ -85,7 +85,7 @@ def impact_report_pdf(request: HttpRequest) -> HttpResponse:
 
 @role_required(*report_roles())
 def impact_report_table(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
-    report, error = _report_or_400(request)
+    report, error = _report_or_400(request, charts=False)
     if error:
         return error
     table = report.tables().get(key)

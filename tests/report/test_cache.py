@@ -102,3 +102,35 @@ def test_the_stamp_is_a_constant_number_of_aggregate_queries(scenario, django_as
     StaffMemberFactory.create_batch(20, team=scenario.trained[0].team)
     with django_assert_num_queries(9):
         data_stamp()
+
+
+def test_json_and_csv_leave_charts_undrawn_and_a_page_draws_them_once(
+    scenario, lead, django_assert_max_num_queries
+):
+    selection = selection_from_params(user=lead, params={})
+    data_only = impact_report_get(user=lead, selection=selection, charts=False)
+    assert data_only.charts() and not any(chart.is_drawn for chart in data_only.charts())
+    page = impact_report_get(user=lead, selection=selection)
+    assert page.generated_at == data_only.generated_at  # the cached statistics, not recomputed
+    assert all(chart.is_drawn for chart in page.charts())
+    # The drawn report replaced the undrawn one in the cache: a download after the page reads
+    # only the data stamp and gets the drawings too.
+    with django_assert_max_num_queries(9):
+        again = impact_report_get(user=lead, selection=selection, charts=False)
+    assert all(chart.is_drawn for chart in again.charts())
+
+
+def test_the_api_and_table_downloads_never_draw_a_chart(scenario, lead, client, api_as, monkeypatch):
+    def no_drawing(fig):
+        raise AssertionError("a chart was drawn")
+
+    monkeypatch.setattr("analysis.charts._svg", no_drawing)
+    assert api_as(lead).get("/api/v1/reports/impact/").status_code == 200
+    client.force_login(lead)
+    everything = selection_from_params(user=lead, params={})
+    keys = list(impact_report_get(user=lead, selection=everything, charts=False).tables())
+    for key in (keys[0], keys[-1]):
+        assert client.get(f"/reports/impact/tables/{key}.csv").status_code == 200
+        assert client.get(f"/reports/impact/tables/{key}.xlsx").status_code == 200
+    with pytest.raises(AssertionError, match="a chart was drawn"):
+        client.get("/reports/impact/")

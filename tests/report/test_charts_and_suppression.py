@@ -1,9 +1,10 @@
 import math
+import pickle
 
 import numpy as np
 import pandas as pd
 
-from analysis.charts import before_after_chart, event_study_chart, interval_chart, phase_chart
+from analysis.charts import Chart, before_after_chart, event_study_chart, interval_chart, phase_chart
 from analysis.suppression import SUPPRESSED, suppress
 
 
@@ -79,3 +80,25 @@ def test_interval_and_before_after_charts_describe_every_row():
     text = before_after_chart(shares).alt_text
     assert "Accepted: 40.0% before, not shown after" in text
     assert "No further action: 30.0% before, not shown after" in text
+
+
+def test_a_chart_is_drawn_when_first_read_then_kept_and_an_undrawn_one_can_be_pickled():
+    effects = pd.DataFrame(
+        {"event_time": [0, 1], "att": [1.0, 2.0], "ci_low": [0.0, 1.0], "ci_high": [2.0, 3.0]}
+    )
+    chart = event_study_chart(effects, outcome="x", key="study")
+    assert not chart.is_drawn
+    # A cached report is pickled before its charts are drawn (JSON, CSV): the drawing must travel.
+    restored = pickle.loads(pickle.dumps(chart))  # noqa: S301  # our own bytes, as the cache does
+    svg = chart.svg
+    assert chart.is_drawn and svg.startswith("<svg") and 'id="study-' in svg
+    assert restored.svg == svg
+    calls = []
+
+    def draw():
+        calls.append(1)
+        return "<svg></svg>"
+
+    counted = Chart("k", "t", draw, "alt", effects)
+    assert counted.svg == counted.svg == "<svg></svg>"
+    assert calls == [1]

@@ -51,7 +51,8 @@ class Command(BaseCommand):
             raise CommandError(
                 " ".join(m for messages in error.message_dict.values() for m in messages)
             ) from None
-        report = impact_report_get(user=user, selection=selection)
+        drawn = options["format"] in ("html", "pdf")  # JSON and CSV carry each chart's data, not its drawing
+        report = impact_report_get(user=user, selection=selection, charts=drawn)
         output = Path(options["output"])
         try:
             output.write_bytes(RENDERERS[options["format"]](report))

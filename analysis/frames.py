@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -269,6 +269,26 @@ def data_stamp() -> str:
 FRAME_CHUNK_ROWS = 100_000
 
 
+STREAMED_WORK_MEM = "64MB"
+
+
+def _streamed(rows: QuerySet, columns: list[str]) -> pd.DataFrame:
+    """A frame read through a server-side cursor on PostgreSQL, in a transaction of its own (outside
+    one, PostgreSQL would first copy the whole result aside for a cursor WITH HOLD). Otherwise the
+    client library holds the whole result in memory before the first row is converted: about 1.5 GB
+    for a national report's scale scores."""
+    with transaction.atomic(using=rows.db):
+        if connections[rows.db].vendor == "postgresql":
+            # Both settings last until this transaction ends. Every row is read, so the planner
+            # should not favour plans that return the first rows quickly (it assumes a cursor
+            # reads a tenth); and joining ten million scores to two million responses spilled its
+            # hash tables to disk in 32 batches with the default 4 MB of work memory.
+            with connections[rows.db].cursor() as cursor:
+                cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
+                cursor.execute(f"SET LOCAL work_mem = '{STREAMED_WORK_MEM}'")
+        return _frame(rows.iterator(FRAME_CHUNK_ROWS), columns)
+
+
 def _frame(rows, columns: list[str]) -> pd.DataFrame:
     iterator = iter(rows)
     parts = []
@@ -352,7 +372,8 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         # Each administration's session, course, phase and mode, and each scale's construct and
         # code, are read separately (a few rows each) and mapped below; joined in SQL they were
         # sent again on every row, and turning them into Python strings was most of the time.
-        return _frame(
+        # At national scale this is ten million rows, so they are streamed (see _streamed).
+        return _streamed(
             answered.values_list(
                 "response__invitation__staff_id",
                 "response__invitation__administration_id",
@@ -545,14 +566,27 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         }
     )
 
-    scores = (
-        read["scores"]
-        .merge(read["administrations"], on="administration")
-        .merge(read["scales"], on="scale_id")
+    # Mapped by position rather than merged: a merge copies every column of ten million rows again.
+    scores = read["scores"]
+    administrations = read["administrations"].set_index("administration")
+    scales = read["scales"].set_index("scale_id")
+    at = administrations.index.get_indexer(scores["administration"])
+    of = scales.index.get_indexer(scores["scale_id"])
+    keep = (at >= 0) & (of >= 0)  # every score has both; the inner join's rule, as before
+    at, of = at[keep], of[keep]
+    scores = pd.DataFrame(
+        {
+            "person": scores["person"].to_numpy()[keep],
+            **{
+                name: administrations[name].to_numpy()[at]
+                for name in ("session", "course", "phase", "offset_days")
+            },
+            "construct": scales["construct"].to_numpy()[of],
+            "scale": scales["scale"].to_numpy()[of],
+            "score": pd.to_numeric(scores["score"]).to_numpy(dtype=float)[keep],
+            "anonymous": administrations["anonymous"].astype(bool).to_numpy()[at],
+        }
     )
-    scores = scores[
-        ["person", "session", "course", "phase", "offset_days", "construct", "scale", "score", "anonymous"]
-    ].astype({"anonymous": bool})
 
     referrals = read["referrals"]
     referrals["outcome_group"] = referrals["outcome_group"].map(OUTCOME_GROUPS).fillna("other")

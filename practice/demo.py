@@ -43,7 +43,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
+from typing import NamedTuple
 
 from django.db.models import Min
 from django.utils import timezone
@@ -65,7 +66,7 @@ from practice.services import rereferral_flags, rubric_current, schedule_audits
 from surveys.models import Answer, Response, ScaleScore
 from surveys.scoring import ItemRule, score_scales
 from surveys.services import version_freeze
-from training.bulk import insert_rows
+from training.bulk import insert_rows, insert_rows_with_ids
 from training.demo import FIRST_NAMES, LAST_NAMES, DemoTraining
 from training.models import Attendance, Organisation, Profession, Role, Team, User
 
@@ -131,6 +132,44 @@ CONCERN_WEIGHTS = {
     Concern.MISSING: 1,
     Concern.OTHER: 1,
 }
+REFERRAL_FIELDS = [
+    "staff",
+    "made_on",
+    "route",
+    "concerns",
+    "exploitation_flag",
+    "outcome",
+    "outcome_on",
+    "case_hash",
+    "is_rereferral",
+    "local_label",
+    "notes",
+    "created_at",
+    "updated_at",
+]
+AUDIT_FIELDS = [
+    "referral",
+    "auditor",
+    "version",
+    "response",
+    "is_second",
+    "status",
+    "submitted_at",
+    "overall_grade",
+    "score_0_100",
+    "revision",
+    "created_at",
+    "updated_at",
+]
+
+
+class PlannedAudit(NamedTuple):
+    referral_id: int
+    staff_id: int  # the referrer
+    auditor: int
+    is_second: bool
+    at: dt.datetime
+    grades: dict[str, int]  # by criterion code
 
 
 def training_effect(days_since: int | None) -> float:
@@ -162,7 +201,8 @@ def _managers(demo: DemoTraining, rng: random.Random) -> dict[int, list[int]]:
     """Each team's manager ids, adding a fictional manager to teams that have none."""
     through = Team.managers.through
     by_team: dict[int, list[int]] = defaultdict(list)
-    for team_id, user_id in through.objects.order_by("user_id").values_list("team_id", "user_id"):
+    links = through.objects.filter(team__organisation__partnership=demo.partnership).order_by("user_id")
+    for team_id, user_id in links.values_list("team_id", "user_id"):
         by_team[team_id].append(user_id)
     new = []
     for team in demo.teams:
@@ -184,187 +224,237 @@ def _managers(demo: DemoTraining, rng: random.Random) -> dict[int, list[int]]:
     return by_team
 
 
-def seed_practice(*, demo: DemoTraining, rng: random.Random) -> str:
-    """Add ``MONTHS`` of referrals by ``demo.staff``, their audits and moderations, then run the
-    schedule; returns a one-line summary. The effects are the module docstring's. Of the audited
-    referrals (``demo.scale.audit_share`` of those three weeks old, 35% in the demo)
-    ``SECOND_AUDIT_SHARE`` (10%) get a blind second audit: "second audits on about 10% of
-    referrals" in issue 4 is read as 10% of audited referrals, about 3.5% of all referrals."""
-    today = demo.today
-    size = demo.scale
-    start = today - dt.timedelta(days=round(MONTHS * 30.44))
-    managers = _managers(demo, rng)
-    severity = {uid: rng.gauss(0, 0.25) for uid in sorted({u for ids in managers.values() for u in ids})}
-    teams = {team.pk: team for team in demo.teams}
-    org_kind = {org.pk: org.kind for org in demo.organisations}
-    trained_on = {
-        staff_id: timezone.localtime(first).date()
-        for staff_id, first in Attendance.objects.trained()
-        .filter(session__course__slug=CSE_COURSE, session__start__date__lte=today)
-        .values("staff_id")
-        .annotate(first=Min("session__start"))
-        .values_list("staff_id", "first")
-    }
+class PracticeSeeder:
+    """``seed_demo``'s referrals, audits and moderations: made once (the current rubric), then
+    ``add`` for each partnership and ``finish`` to run the audit schedule once for all of them.
+    The effects are the module docstring's. Of the audited referrals (``demo.scale.audit_share``
+    of those three weeks old, 35% in the demo) ``SECOND_AUDIT_SHARE`` (10%) get a blind second
+    audit: "second audits on about 10% of referrals" in issue 4 is read as 10% of audited
+    referrals, about 3.5% of all referrals."""
 
-    # Referrals -----------------------------------------------------------------------------
-    referrals, quality, children = [], [], []
-    for person in sorted(demo.staff, key=lambda s: s.pk):
-        rate = REFERRALS_PER_QUARTER.get(person.profession, 1.0) * size.referral_rate
-        person_effect = rng.gauss(0, 0.35)
-        team = teams[person.team_id]
-        for quarter in range(MONTHS // 3):
-            q_start = start + dt.timedelta(days=round(quarter * 91.3))
-            for _ in range(_poisson(rng, rate)):
-                made_on = min(today, q_start + dt.timedelta(days=rng.randrange(91)))
-                if children and rng.random() < 0.18:
-                    child = rng.choice(children[-300:])
-                else:
-                    child = f"NB{rng.randrange(10**6):06d}"
-                    children.append(child)
-                days = (made_on - trained_on[person.pk]).days if person.pk in trained_on else None
-                effect = training_effect(days)
-                weights = dict(OUTCOME_WEIGHTS)
-                weights[Outcome.ACCEPTED] += 0.08 * effect / EFFECT_PEAK
-                weights[Outcome.NFA] -= 0.08 * effect / EFFECT_PEAK
-                if (today - made_on).days <= 30 and rng.random() < 0.5:
-                    outcome, outcome_on = Outcome.PENDING, None
-                else:
-                    outcome = rng.choices(list(weights), weights=list(weights.values()))[0]
-                    outcome_on = min(today, made_on + dt.timedelta(days=rng.randint(1, 20)))
-                concerns = sorted(
-                    set(
-                        rng.choices(
-                            list(CONCERN_WEIGHTS), weights=list(CONCERN_WEIGHTS.values()), k=rng.randint(1, 2)
+    def __init__(self, *, demo: DemoTraining, rng: random.Random):
+        self.today = demo.today
+        self.version = rubric_current()
+        self.items = list(self.version.items.order_by("position"))
+        self.scale = self.version.scales.get(code=QUALITY_SCALE_CODE)
+        self.rules = [
+            ItemRule(i.pk, i.scale_id, i.kind, i.reverse_coded, i.correct_answer) for i in self.items
+        ]
+        self.share = {self.scale.pk: float(self.scale.min_answered_share)}
+        self.counts = Counter()
+
+    def add(self, *, demo: DemoTraining, rng: random.Random) -> None:
+        """``MONTHS`` of referrals by one partnership's ``demo.staff``, their audits and moderations."""
+        today, size, items = demo.today, demo.scale, self.items
+        now = timezone.now()
+        start = today - dt.timedelta(days=round(MONTHS * 30.44))
+        managers = _managers(demo, rng)
+        severity = {uid: rng.gauss(0, 0.25) for uid in sorted({u for ids in managers.values() for u in ids})}
+        teams = {team.pk: team for team in demo.teams}
+        org_kind = {org.pk: org.kind for org in demo.organisations}
+        trained_on = {
+            staff_id: timezone.localtime(first).date()
+            for staff_id, first in Attendance.objects.trained()
+            .filter(
+                session__course__slug=CSE_COURSE,
+                session__start__date__lte=today,
+                staff__team__organisation__partnership=demo.partnership,
+            )
+            .values("staff_id")
+            .annotate(first=Min("session__start"))
+            .values_list("staff_id", "first")
+        }
+        # Each partnership numbers its children's cases its own way, so its cases are its own.
+        case_prefix = "NB" if demo.index == 0 else f"A{demo.index + 1}-"
+
+        # Referrals -------------------------------------------------------------------------
+        referrals: list[list] = []  # the rows, in the order of REFERRAL_FIELDS
+        quality = []
+        children: list[str] = []
+        for person in sorted(demo.staff, key=lambda s: s.pk):
+            rate = REFERRALS_PER_QUARTER.get(person.profession, 1.0) * size.referral_rate
+            person_effect = rng.gauss(0, 0.35)
+            team = teams[person.team_id]
+            route = ROUTE_BY_ORGANISATION.get(org_kind[team.organisation_id], Route.OTHER)
+            for quarter in range(MONTHS // 3):
+                q_start = start + dt.timedelta(days=round(quarter * 91.3))
+                for _ in range(_poisson(rng, rate)):
+                    made_on = min(today, q_start + dt.timedelta(days=rng.randrange(91)))
+                    if children and rng.random() < 0.18:
+                        child = rng.choice(children[-300:])
+                    else:
+                        child = f"{case_prefix}{rng.randrange(10**6):06d}"
+                        children.append(child)
+                    days = (made_on - trained_on[person.pk]).days if person.pk in trained_on else None
+                    effect = training_effect(days)
+                    weights = dict(OUTCOME_WEIGHTS)
+                    weights[Outcome.ACCEPTED] += 0.08 * effect / EFFECT_PEAK
+                    weights[Outcome.NFA] -= 0.08 * effect / EFFECT_PEAK
+                    if (today - made_on).days <= 30 and rng.random() < 0.5:
+                        outcome, outcome_on = Outcome.PENDING, None
+                    else:
+                        outcome = rng.choices(list(weights), weights=list(weights.values()))[0]
+                        outcome_on = min(today, made_on + dt.timedelta(days=rng.randint(1, 20)))
+                    concerns = sorted(
+                        set(
+                            rng.choices(
+                                list(CONCERN_WEIGHTS),
+                                weights=list(CONCERN_WEIGHTS.values()),
+                                k=rng.randint(1, 2),
+                            )
                         )
                     )
-                )
-                referrals.append(
-                    Referral(
-                        staff_id=person.pk,
-                        made_on=made_on,
-                        route=ROUTE_BY_ORGANISATION.get(org_kind[team.organisation_id], Route.OTHER),
-                        concerns=concerns,
-                        exploitation_flag=bool(EXPLOITATION_CONCERNS & set(concerns)),
-                        outcome=outcome,
-                        outcome_on=outcome_on,
-                        case_hash=case_reference_hash(child),
+                    exploitation = bool(EXPLOITATION_CONCERNS & set(concerns))
+                    case_hash = case_reference_hash(child)
+                    referrals.append(
+                        [person.pk, made_on, route, concerns, exploitation, outcome, outcome_on, case_hash]
                     )
-                )
-                quality.append((2.45 + person_effect + rng.gauss(0, 0.35), effect))
-    flags = rereferral_flags((r.case_hash, r.made_on, (i,)) for i, r in enumerate(referrals))
-    for i, referral in enumerate(referrals):
-        referral.is_rereferral = flags[(i,)]
-    referrals = Referral.objects.bulk_create(referrals, batch_size=2000)
+                    quality.append((2.45 + person_effect + rng.gauss(0, 0.35), effect))
+        flags = rereferral_flags((row[7], row[1], (i,)) for i, row in enumerate(referrals))
+        for i, row in enumerate(referrals):
+            row += [flags[(i,)], "", "", now, now]  # is_rereferral, local_label, notes, the two dates
+        referral_ids = insert_rows_with_ids(Referral, REFERRAL_FIELDS, referrals)
 
-    # Audits --------------------------------------------------------------------------------
-    version = rubric_current()
-    items = list(version.items.order_by("position"))
-    scale = version.scales.get(code=QUALITY_SCALE_CODE)
-    rules = [ItemRule(i.pk, i.scale_id, i.kind, i.reverse_coded, i.correct_answer) for i in items]
-    share = {scale.pk: float(scale.min_answered_share)}
-    org_of_team = {team.pk: team.organisation_id for team in demo.teams}
-    team_of_staff = {person.pk: person.team_id for person in demo.staff}
-    teams_in_org = defaultdict(list)
-    for team in sorted(demo.teams, key=lambda t: t.pk):
-        teams_in_org[team.organisation_id].append(team.pk)
+        # Audits ----------------------------------------------------------------------------
+        org_of_team = {team.pk: team.organisation_id for team in demo.teams}
+        team_of_staff = {person.pk: person.team_id for person in demo.staff}
+        teams_in_org = defaultdict(list)
+        for team in sorted(demo.teams, key=lambda t: t.pk):
+            teams_in_org[team.organisation_id].append(team.pk)
 
-    planned = []  # (referral, auditor id, is_second, submitted_at, grades by item code)
-    for referral, (base, effect) in zip(referrals, quality, strict=True):
-        if (today - referral.made_on).days < 21 or rng.random() >= size.audit_share:
-            continue
-        team_id = team_of_staff[referral.staff_id]
-        first_auditor = rng.choice(managers[team_id])
-        latent = {
-            item.code: base
-            + CRITERION_OFFSET.get(item.code, 0.0)
-            + effect * EFFECT_MULTIPLIER.get(item.code, 1.0)
-            for item in items
-        }
-        auditors = [(first_auditor, False)]
-        if rng.random() < SECOND_AUDIT_SHARE:
-            others = sorted(
-                {m for t in teams_in_org[org_of_team[team_id]] if t != team_id for m in managers.get(t, [])}
-                - {first_auditor}
-            ) or [m for m in managers[team_id] if m != first_auditor]
-            if others:
-                auditors.append((rng.choice(others), True))
-        for auditor, is_second in auditors:
-            grades = {
-                code: _grade(value + severity[auditor] + rng.gauss(0, 0.45)) for code, value in latent.items()
+        planned: list[PlannedAudit] = []
+        for referral_id, row, (base, effect) in zip(referral_ids, referrals, quality, strict=True):
+            staff_id, made_on = row[0], row[1]
+            if (today - made_on).days < 21 or rng.random() >= size.audit_share:
+                continue
+            team_id = team_of_staff[staff_id]
+            first_auditor = rng.choice(managers[team_id])
+            latent = {
+                item.code: base
+                + CRITERION_OFFSET.get(item.code, 0.0)
+                + effect * EFFECT_MULTIPLIER.get(item.code, 1.0)
+                for item in items
             }
-            # Yesterday at the latest: an audit stamped later today would be in the future.
-            day = min(today - dt.timedelta(days=1), referral.made_on + dt.timedelta(days=rng.randint(14, 60)))
-            at = timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randint(9, 16), rng.randrange(60))))
-            planned.append((referral, auditor, is_second, at, grades))
+            auditors = [(first_auditor, False)]
+            if rng.random() < SECOND_AUDIT_SHARE:
+                others = sorted(
+                    {
+                        m
+                        for t in teams_in_org[org_of_team[team_id]]
+                        if t != team_id
+                        for m in managers.get(t, [])
+                    }
+                    - {first_auditor}
+                ) or [m for m in managers[team_id] if m != first_auditor]
+                if others:
+                    auditors.append((rng.choice(others), True))
+            for auditor, is_second in auditors:
+                grades = {
+                    code: _grade(value + severity[auditor] + rng.gauss(0, 0.45))
+                    for code, value in latent.items()
+                }
+                # Yesterday at the latest: an audit stamped later today would be in the future.
+                day = min(today - dt.timedelta(days=1), made_on + dt.timedelta(days=rng.randint(14, 60)))
+                at = timezone.make_aware(
+                    dt.datetime.combine(day, dt.time(rng.randint(9, 16), rng.randrange(60)))
+                )
+                planned.append(PlannedAudit(referral_id, staff_id, auditor, is_second, at, grades))
 
-    responses = Response.objects.bulk_create(
-        (Response(version=version, submitted_at=at) for _, _, _, at, _ in planned), batch_size=2000
-    )
-    # Item answers are kept for a sample of organisations at the largest scale (scores for all).
-    org_ids = sorted(set(org_of_team.values()))
-    keep_answers_orgs = set(org_ids[: max(1, round(len(org_ids) * size.answers_share))])
-    answers, scores, audits = [], [], []
-    for response, (referral, auditor, is_second, at, grades) in zip(responses, planned, strict=True):
-        values = {item.pk: str(grades[item.code]) for item in items}
-        if org_of_team[team_of_staff[referral.staff_id]] in keep_answers_orgs:
-            answers += [(response.pk, item.pk, str(grades[item.code]), "") for item in items]
-        [scored] = score_scales(rules, share, values)
-        scores.append((response.pk, scale.pk, scored.score, scored.n_answered, scored.n_items))
-        audits.append(
-            Audit(
-                referral=referral,
-                auditor_id=auditor,
-                version=version,
-                response=response,
-                is_second=is_second,
-                status=AuditStatus.SUBMITTED,
-                submitted_at=at,
-                overall_grade=grade_from_mean(scored.score),
-                score_0_100=score_from_mean(scored.score),
-            )
+        version, scale = self.version, self.scale
+        response_ids = insert_rows_with_ids(
+            Response, ["version", "submitted_at", "created_at"], ((version.pk, a.at, now) for a in planned)
         )
-    insert_rows(Answer, ["response", "item", "value", "text"], answers)
-    insert_rows(ScaleScore, ["response", "scale", "score", "n_answered", "n_items"], scores)
-    Audit.objects.bulk_create(audits, batch_size=2000)
-    if planned:
-        version_freeze(version=version)
-
-    # Moderation of older disagreeing pairs -------------------------------------------------
-    pairs: dict[int, dict[bool, tuple]] = defaultdict(dict)
-    for audit, (_, _, is_second, _, grades) in zip(audits, planned, strict=True):
-        pairs[audit.referral_id][is_second] = (audit, grades)
-    moderations, agreed = [], []
-    moderated = 0
-    for referral_id, pair in sorted(pairs.items()):
-        if len(pair) < 2:
-            continue
-        (first, g1), (second, g2) = pair[False], pair[True]
-        differ = [item for item in items if g1[item.code] != g2[item.code]]
-        if (not differ and first.overall_grade == second.overall_grade) or (
-            today - second.submitted_at.date()
-        ).days < 30:
-            continue
-        moderations.append(
-            Moderation(
-                referral_id=referral_id,
-                moderator_id=first.auditor_id,
-                agreed_overall_grade=(first.overall_grade + second.overall_grade) // 2,
-                note="Agreed at the monthly moderation meeting.",
+        # Item answers are kept for a sample of organisations at the largest scale (scores for all).
+        keep_answers_orgs = demo.answers_kept()
+        answers, scores, audits, overall = [], [], [], []
+        for response_id, audit in zip(response_ids, planned, strict=True):
+            values = {item.pk: str(audit.grades[item.code]) for item in items}
+            if org_of_team[team_of_staff[audit.staff_id]] in keep_answers_orgs:
+                answers += [(response_id, item.pk, str(audit.grades[item.code]), "") for item in items]
+            [scored] = score_scales(self.rules, self.share, values)
+            scores.append((response_id, scale.pk, scored.score, scored.n_answered, scored.n_items))
+            grade = grade_from_mean(scored.score)
+            overall.append(grade)
+            audits.append(
+                (
+                    audit.referral_id,
+                    audit.auditor,
+                    version.pk,
+                    response_id,
+                    audit.is_second,
+                    AuditStatus.SUBMITTED,
+                    audit.at,
+                    grade,
+                    score_from_mean(scored.score),
+                    1,  # revision
+                    now,
+                    now,
+                )
             )
-        )
-        agreed.append([(item, (g1[item.code] + g2[item.code]) // 2) for item in differ])
-        moderated += 1
-    moderations = Moderation.objects.bulk_create(moderations)
-    ModerationGrade.objects.bulk_create(
-        ModerationGrade(moderation=m, item=item, grade=grade)
-        for m, grades in zip(moderations, agreed, strict=True)
-        for item, grade in grades
-    )
+        insert_rows(Answer, ["response", "item", "value", "text"], answers)
+        insert_rows(ScaleScore, ["response", "scale", "score", "n_answered", "n_items"], scores)
+        insert_rows(Audit, AUDIT_FIELDS, audits)
+        if planned:
+            version_freeze(version=version)
 
-    scheduled = schedule_audits(seed=rng.randrange(2**31), today=today)
-    n_second = sum(1 for a in audits if a.is_second)
-    n_rereferral = sum(1 for r in referrals if r.is_rereferral)
-    return (
-        f"Added {len(referrals)} referrals ({n_rereferral} re-referrals), {len(audits) - n_second} audits, "
-        f"{n_second} blind second audits, {moderated} moderations and {scheduled.total} audits due."
-    )
+        # Moderation of older disagreeing pairs ---------------------------------------------
+        pairs: dict[int, dict[bool, tuple[PlannedAudit, int]]] = defaultdict(dict)
+        for audit, grade in zip(planned, overall, strict=True):
+            pairs[audit.referral_id][audit.is_second] = (audit, grade)
+        moderations, agreed = [], []
+        for referral_id, pair in sorted(pairs.items()):
+            if len(pair) < 2:
+                continue
+            (first, grade1), (second, grade2) = pair[False], pair[True]
+            g1, g2 = first.grades, second.grades
+            differ = [item for item in items if g1[item.code] != g2[item.code]]
+            if (not differ and grade1 == grade2) or (today - second.at.date()).days < 30:
+                continue
+            moderations.append(
+                (
+                    referral_id,
+                    first.auditor,
+                    (grade1 + grade2) // 2,
+                    "Agreed at the monthly moderation meeting.",
+                    now,
+                )
+            )
+            agreed.append([(item, (g1[item.code] + g2[item.code]) // 2) for item in differ])
+        moderation_ids = insert_rows_with_ids(
+            Moderation, ["referral", "moderator", "agreed_overall_grade", "note", "created_at"], moderations
+        )
+        insert_rows(
+            ModerationGrade,
+            ["moderation", "item", "grade"],
+            (
+                (moderation_id, item.pk, grade)
+                for moderation_id, grades in zip(moderation_ids, agreed, strict=True)
+                for item, grade in grades
+            ),
+        )
+        n_second = sum(1 for a in planned if a.is_second)
+        self.counts.update(
+            referrals=len(referrals),
+            rereferrals=sum(1 for flag in flags.values() if flag),
+            audits=len(planned) - n_second,
+            seconds=n_second,
+            moderations=len(moderations),
+        )
+
+    def finish(self, *, rng: random.Random) -> str:
+        """Run the audit schedule once, so managers have audits due; returns the summary line."""
+        scheduled = schedule_audits(seed=rng.randrange(2**31), today=self.today)
+        counts = self.counts
+        return (
+            f"Added {counts['referrals']} referrals ({counts['rereferrals']} re-referrals), "
+            f"{counts['audits']} audits, {counts['seconds']} blind second audits, "
+            f"{counts['moderations']} moderations and {scheduled.total} audits due."
+        )
+
+
+def seed_practice(*, demo: DemoTraining, rng: random.Random) -> str:
+    """One partnership's referrals, audits and moderations, then the schedule (``PracticeSeeder``);
+    returns the summary line."""
+    seeder = PracticeSeeder(demo=demo, rng=rng)
+    seeder.add(demo=demo, rng=rng)
+    return seeder.finish(rng=rng)

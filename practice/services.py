@@ -552,17 +552,20 @@ def schedule_audits(
         first = anchors.get(colleague)
         return first is None or (first - anchor).days > UNTRAINED_UNTIL_DAYS
 
+    # Colleagues by team and by profession within organisation, looked up rather than found by
+    # scanning every staff member for every trained person (which took hours at national scale).
+    by_team: dict[int, list[int]] = defaultdict(list)
+    by_profession: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for pk, (team_id, profession, org_id) in staff.items():
+        by_team[team_id].append(pk)
+        by_profession[profession, org_id].append(pk)
     units = {}
     for person in trained_people:
         anchor = anchors[person]
         colleague = matched.get(person)
         if colleague is None:
             team_id, profession, org_id = staff[person]
-            pools = (
-                [c for c, (t, _, _) in staff.items() if t == team_id],
-                [c for c, (_, p, o) in staff.items() if p == profession and o == org_id],
-            )
-            for pool in pools:
+            for pool in (by_team[team_id], by_profession[profession, org_id]):
                 options = sorted(
                     c for c in pool if c != person and untrained(c, anchor) and referrals_by_staff.get(c)
                 )

@@ -2,7 +2,9 @@
 
 Everything here is invented: the places, the organisations and the people. Generation is
 driven by one ``random.Random`` so a seed always gives the same partnership, and it writes
-with bulk inserts so that larger scales stay quick.
+with bulk inserts so that larger scales stay quick. The larger scales have many partnerships,
+generated and written one at a time (``seed_training`` per partnership), so memory stays the
+size of one partnership's data.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.text import slugify
 
+from training.bulk import insert_rows
 from training.mfa import totp_enrol_with_secret
 from training.models import (
     Attendance,
@@ -35,6 +38,9 @@ from training.totp import from_base32
 
 DEMO_PASSWORD = "closing-the-loop-demo"  # noqa: S105 - published in the README  # nosec B105
 DEMO_PARTNERSHIP_SLUG = "northbridge"
+# Northbridge's slug until every partnership is written: the national scale commits one partnership
+# at a time, and an interrupted run must not look loaded.
+DEMO_LOADING_SLUG = "northbridge-loading"
 # The demo administrator's authenticator secret, published in the README so that a newcomer can
 # add it to an authenticator app (or run `python manage.py totp_code admin` in DEBUG).
 DEMO_ADMIN_TOTP_SECRET = "CLOSINGTHELOOPDEMOADMINTOTP23456"  # noqa: S105 - published, demo only  # nosec B105
@@ -323,21 +329,23 @@ class DemoScale:
 
     ``demo`` is the small partnership the README describes (its output never changes); ``la`` is a
     whole local authority's partnership and ``national`` many partnerships, for ``benchmarks/``.
+    Everything but ``partnerships`` is per partnership: each has its own teams, staff and diary of
+    sessions (of the shared courses), and ``seed_demo`` writes and commits one partnership at a time.
     """
 
     name: str
     partnerships: int = 1  # copies of the partnership's four organisations (the first is Northbridge)
     team_copies: int = 1  # copies of each team in an organisation
     staff_per_team: float = 1.0  # multiplier on each team's size
-    sessions: float = 1.0  # multiplier on each course's sessions per year
+    sessions: float = 1.0  # multiplier on each course's sessions per year, in each partnership
     uptake: float = 1.0  # multiplier on each course's uptake (capped at 0.95)
     refresher_share: float = 0.0  # chance that someone trained attends another session of the course
     questionnaire_courses: tuple[str, ...] | None = None  # None: the CSE and referrals courses
     follow_ups: tuple[int, ...] = (42, 91)
     referral_rate: float = 1.0  # multiplier on referrals per person per quarter
     audit_share: float = 0.35  # share of referrals (three weeks old or more) that are audited
-    # Share of organisations whose questionnaire and audit item answers are stored; scale scores
-    # are stored for every response whatever this is.
+    # Share of organisations (of all partnerships') whose questionnaire and audit item answers are
+    # stored; scale scores are stored for every response whatever this is.
     answers_share: float = 1.0
 
 
@@ -357,14 +365,18 @@ SCALES = {
         referral_rate=1.08,
         audit_share=0.5,
     ),
-    # About 150,000 staff in 150 organisations, 600,000 audits, 2 million questionnaire responses.
+    # 38 partnerships of 4 organisations, each twice la's workforce (4,000 staff in 160 teams) with
+    # la's training per person and la's attendees per session (600 sessions): about 150,000 staff,
+    # 2 million questionnaire responses, 1.4 million referrals and 600,000 audits; item answers for
+    # the first 5% of organisations (8, in Northbridge and Area 2), scale scores for all.
     "national": DemoScale(
         "national",
         partnerships=38,
         team_copies=10,
-        staff_per_team=4.5,
-        sessions=120,
+        staff_per_team=1.8,
+        sessions=12.8,
         uptake=3.0,
+        refresher_share=0.6,
         questionnaire_courses=ALL_COURSES,
         follow_ups=(42, 91, 182),
         referral_rate=0.5,
@@ -381,7 +393,10 @@ def _area(k: int) -> str:
 
 @dataclass
 class DemoTraining:
-    """What the training seed made, handed on to the later seeders (questionnaires, audits)."""
+    """One partnership's training records, handed on to the later seeders (questionnaires, audits).
+
+    ``courses`` and ``accounts`` (the demo sign-ins, in Northbridge) are shared by every
+    partnership; ``areas`` is every partnership with its organisations, all created with the first."""
 
     today: dt.date
     partnership: Partnership
@@ -392,7 +407,18 @@ class DemoTraining:
     sessions: list[TrainingSession]
     accounts: dict[str, User] = field(default_factory=dict)
     scale: DemoScale = SCALES["demo"]
-    partnerships: list[Partnership] = field(default_factory=list)
+    index: int = 0  # which partnership: 0 is Northbridge
+    areas: list[tuple[Partnership, list[Organisation]]] = field(default_factory=list)
+
+    @property
+    def area(self) -> str:
+        return _area(self.index)
+
+    def answers_kept(self) -> set[int]:
+        """The organisations whose item answers are stored: the first ``scale.answers_share`` of
+        all partnerships' organisations by id (at least one)."""
+        ids = sorted(org.pk for _, organisations in self.areas for org in organisations)
+        return set(ids[: max(1, round(len(ids) * self.scale.answers_share))])
 
 
 def _aware(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -423,73 +449,34 @@ def _accounts(organisations: dict[str, Organisation], teams: dict[str, Team]) ->
     return accounts
 
 
-def seed_training(*, rng: random.Random, today: dt.date, scale: DemoScale = SCALES["demo"]) -> DemoTraining:
-    """Create the partnership, its people, courses, 18 months of sessions and attendance."""
+def _areas(scale: DemoScale) -> list[tuple[Partnership, list[Organisation]]]:
+    """Every partnership and its organisations (Northbridge's keep the demo's slugs)."""
+    # Northbridge is marked as still loading until seed_demo has written every partnership.
     partnership = Partnership.objects.create(
-        name="Northbridge Safeguarding Children Partnership", slug=DEMO_PARTNERSHIP_SLUG
+        name="Northbridge Safeguarding Children Partnership", slug=DEMO_LOADING_SLUG
     )
     others = Partnership.objects.bulk_create(
         Partnership(name=f"{_area(k)} Safeguarding Children Partnership", slug=slugify(_area(k)))
         for k in range(1, scale.partnerships)
     )
-    partnerships = [partnership, *others]
-    # (organisation spec, partnership index) -> organisation; Northbridge's keep the demo's slugs.
-    org_by: dict[tuple[str, int], Organisation] = {}
-    for k, area_partnership in enumerate(partnerships):
-        for spec in ORGANISATIONS:
-            org_by[spec.slug, k] = Organisation.objects.create(
-                name=spec.name.replace("Northbridge", _area(k)),
-                slug=spec.slug if k == 0 else spec.slug.replace("northbridge", slugify(_area(k))),
-                kind=spec.kind,
-                partnership=area_partnership,
-            )
-    organisations = {spec.slug: org_by[spec.slug, 0] for spec in ORGANISATIONS}
-    # (team name, partnership index, copy) -> team; the demo's own teams keep their names.
-    team_by: dict[tuple[str, int, int], Team] = {}
-    for k in range(scale.partnerships):
-        for spec in ORGANISATIONS:
-            for copy in range(scale.team_copies):
-                for team_spec in spec.teams:
-                    name = team_spec.name if copy == 0 else f"{team_spec.name} {copy + 1}"
-                    slug = slugify(name if k == 0 else f"{_area(k)} {name}")
-                    team_by[team_spec.name, k, copy] = Team(
-                        organisation=org_by[spec.slug, k], name=name, slug=slug
-                    )
-    if scale.partnerships == 1 and scale.team_copies == 1:
-        for team in team_by.values():
-            team.save()
-    else:
-        Team.objects.bulk_create(list(team_by.values()), batch_size=2000)
-    teams = {name: team for (name, k, copy), team in team_by.items() if k == 0 and copy == 0}
-    accounts = _accounts(organisations, teams)
+    return [
+        (
+            area_partnership,
+            [
+                Organisation.objects.create(
+                    name=spec.name.replace("Northbridge", _area(k)),
+                    slug=spec.slug if k == 0 else spec.slug.replace("northbridge", slugify(_area(k))),
+                    kind=spec.kind,
+                    partnership=area_partnership,
+                )
+                for spec in ORGANISATIONS
+            ],
+        )
+        for k, area_partnership in enumerate([partnership, *others])
+    ]
 
-    staff: list[StaffMember] = []
-    used_emails: set[str] = set()
-    for k in range(scale.partnerships):
-        for spec in ORGANISATIONS:
-            domain = spec.domain if k == 0 else spec.domain.replace("northbridge", slugify(_area(k)))
-            for copy in range(scale.team_copies):
-                for team_spec in spec.teams:
-                    for _ in range(max(1, round(team_spec.size * scale.staff_per_team))):
-                        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-                        local = f"{first}.{last}".lower().replace("'", "")
-                        email, n = f"{local}@{domain}", 2
-                        while email in used_emails:
-                            email, n = f"{local}{n}@{domain}", n + 1
-                        used_emails.add(email)
-                        staff.append(
-                            StaffMember(
-                                name=f"{first} {last}",
-                                work_email=email,
-                                profession=rng.choice(team_spec.professions),
-                                team=team_by[team_spec.name, k, copy],
-                                start_date_in_role=today - dt.timedelta(days=rng.randint(60, 3650)),
-                                active=rng.random() > 0.04,
-                            )
-                        )
-    staff = StaffMember.objects.bulk_create(staff, batch_size=2000)
 
-    owners = [accounts["trainer"], accounts["trainer2"]]
+def _courses(organisation: Organisation, accounts: dict[str, User]) -> dict[str, Course]:
     police_led = {"cce-county-lines"}  # the police trainer owns this one; "trainer" is assigned to all
     courses: dict[str, Course] = {}
     for spec in COURSES:
@@ -501,13 +488,77 @@ def seed_training(*, rng: random.Random, today: dt.date, scale: DemoScale = SCAL
             duration_hours=Decimal(spec.hours),
             learning_outcomes=spec.outcomes,
             target_professions=list(spec.professions),
-            organisation=organisations["northbridge-council"],
+            organisation=organisation,
             owner=accounts["trainer2"] if spec.slug in police_led else accounts["trainer"],
         )
         course.trainers.add(accounts["trainer"])
         courses[spec.slug] = course
+    return courses
+
+
+def seed_training(
+    *,
+    rng: random.Random,
+    today: dt.date,
+    scale: DemoScale = SCALES["demo"],
+    index: int = 0,
+    first: DemoTraining | None = None,
+) -> DemoTraining:
+    """Create one partnership's teams, staff, 18 months of sessions and attendance.
+
+    The first (``index`` 0, Northbridge) also creates every partnership and organisation, the demo
+    sign-ins and the courses; later ones share those, passed in as ``first`` (the first's records).
+    """
+    areas = first.areas if first else _areas(scale)
+    partnership, area_organisations = areas[index]
+    area, area_slug = _area(index), slugify(_area(index))
+    organisations = dict(zip((spec.slug for spec in ORGANISATIONS), area_organisations, strict=True))
+    # (team name, copy) -> team; the demo's own teams keep their names.
+    team_by: dict[tuple[str, int], Team] = {}
+    for spec in ORGANISATIONS:
+        for copy in range(scale.team_copies):
+            for team_spec in spec.teams:
+                name = team_spec.name if copy == 0 else f"{team_spec.name} {copy + 1}"
+                slug = slugify(name if index == 0 else f"{area} {name}")
+                team_by[team_spec.name, copy] = Team(
+                    organisation=organisations[spec.slug], name=name, slug=slug
+                )
+    Team.objects.bulk_create(list(team_by.values()), batch_size=2000)
+    if first is None:
+        accounts = _accounts(
+            organisations, {name: team for (name, copy), team in team_by.items() if copy == 0}
+        )
+    else:
+        accounts = first.accounts
+
+    staff: list[StaffMember] = []
+    used_emails: set[str] = set()  # addresses are unique within a partnership: its domains are its own
+    for spec in ORGANISATIONS:
+        domain = spec.domain if index == 0 else spec.domain.replace("northbridge", area_slug)
+        for copy in range(scale.team_copies):
+            for team_spec in spec.teams:
+                for _ in range(max(1, round(team_spec.size * scale.staff_per_team))):
+                    first_name, last_name = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                    local = f"{first_name}.{last_name}".lower().replace("'", "")
+                    email, n = f"{local}@{domain}", 2
+                    while email in used_emails:
+                        email, n = f"{local}{n}@{domain}", n + 1
+                    used_emails.add(email)
+                    staff.append(
+                        StaffMember(
+                            name=f"{first_name} {last_name}",
+                            work_email=email,
+                            profession=rng.choice(team_spec.professions),
+                            team=team_by[team_spec.name, copy],
+                            start_date_in_role=today - dt.timedelta(days=rng.randint(60, 3650)),
+                            active=rng.random() > 0.04,
+                        )
+                    )
+    staff = StaffMember.objects.bulk_create(staff, batch_size=2000)
+    courses = first.courses if first else _courses(organisations["northbridge-council"], accounts)
 
     # Sessions run from 18 months ago until two months ahead, so there is history and a diary.
+    owners = [accounts["trainer"], accounts["trainer2"]]
     first_day = today - dt.timedelta(days=548)
     last_day = today + dt.timedelta(days=60)
     sessions: list[TrainingSession] = []
@@ -527,8 +578,8 @@ def seed_training(*, rng: random.Random, today: dt.date, scale: DemoScale = SCAL
                     trainer=owners[rng.random() < 0.3],
                     venue=""
                     if spec.mode in (DeliveryMode.LIVE_ONLINE, DeliveryMode.E_LEARNING)
-                    else "Northbridge Civic Centre",
-                    online_link="https://meet.northbridge-council.example/training"
+                    else f"{area} Civic Centre",
+                    online_link=f"https://meet.{area_slug}-council.example/training"
                     if spec.mode != DeliveryMode.FACE_TO_FACE
                     else "",
                     capacity=30 if spec.mode != DeliveryMode.E_LEARNING else 200,
@@ -542,7 +593,7 @@ def seed_training(*, rng: random.Random, today: dt.date, scale: DemoScale = SCAL
     by_course: dict[int, list[TrainingSession]] = {}
     for session in sessions:
         by_course.setdefault(session.course_id, []).append(session)
-    attendance: list[Attendance] = []
+    attendance: list[tuple[int, int, str, dt.datetime]] = []
     for spec in COURSES:
         course_sessions = by_course[courses[spec.slug].pk]
         eligible = [s for s in staff if not spec.professions or s.profession in spec.professions]
@@ -563,23 +614,24 @@ def seed_training(*, rng: random.Random, today: dt.date, scale: DemoScale = SCAL
                     ],
                     weights=[82, 4, 7, 7],
                 )[0]
-            attendance.append(Attendance(session=session, staff=person, status=status))
+            attendance.append((session.pk, person.pk, status, now))
             if scale.refresher_share and rng.random() < scale.refresher_share:
                 again = rng.choice(course_sessions)
                 if again.pk != session.pk:
                     again_status = AttendanceStatus.BOOKED if again.start > now else AttendanceStatus.ATTENDED
-                    attendance.append(Attendance(session=again, staff=person, status=again_status))
-    Attendance.objects.bulk_create(attendance, batch_size=5000)
+                    attendance.append((again.pk, person.pk, again_status, now))
+    insert_rows(Attendance, ["session", "staff", "status", "updated_at"], attendance)
 
     return DemoTraining(
         today=today,
         partnership=partnership,
-        organisations=list(org_by.values()),
+        organisations=area_organisations,
         teams=list(team_by.values()),
         staff=staff,
         courses=courses,
         sessions=sessions,
         accounts=accounts,
         scale=scale,
-        partnerships=partnerships,
+        index=index,
+        areas=areas,
     )

@@ -16,12 +16,11 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.test import override_settings
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from practice.demo import CSE_COURSE, EFFECT_PEAK, MONTHS, seed_practice, training_effect
 from practice.models import Audit, AuditAssignment, Referral
-from training.demo import SCALES, seed_training
-from training.management.commands.seed_demo import LATER_SEEDERS
+from training.demo import SCALES
+from training.management.commands.seed_demo import load_demo
 from training.models import Attendance
 
 USES_DEMO_ACCOUNTS = True
@@ -39,9 +38,9 @@ def demo(django_db_setup, django_db_blocker):
     ):
         with time_machine.travel(SEEDED_AT, tick=False):
             rng = random.Random(11)
-            training = seed_training(rng=rng, today=timezone.localdate(), scale=SCALES["demo"])
-            for dotted in LATER_SEEDERS:
-                import_string(dotted)(demo=training, rng=rng)
+            training = load_demo(
+                rng=rng, today=timezone.localdate(), scale=SCALES["demo"], write=lambda line: None
+            )
         yield training
         transaction.set_rollback(True)
 

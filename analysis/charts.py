@@ -149,6 +149,11 @@ def _svg(fig) -> str:
     return _style_to_attributes(text[start:] if start >= 0 else text)
 
 
+def _floats(values) -> np.ndarray:
+    """A column as floats; suppressed cells ("c") and other non-numbers become NaN (not drawn)."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+
+
 def _wrap(label, width: int) -> str:
     return textwrap.fill(str(label), width=width, break_long_words=False)
 
@@ -223,7 +228,7 @@ def _draw_phases(means: pd.DataFrame, phases: list, measure: str, title: str) ->
         fig, ax = plt.subplots(figsize=FIGSIZE)
         for i, (scale, rows) in enumerate(means.groupby("scale", sort=False)):
             values = rows.set_index("phase").reindex(phases)["mean"]
-            y = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            y = _floats(values)
             ax.plot(
                 range(len(phases)),
                 y,
@@ -264,9 +269,9 @@ def _draw_intervals(data: pd.DataFrame, label: str, measure: str, title: str) ->
         height = max(2.2, 0.38 * len(data) + 1.0)
         fig, ax = plt.subplots(figsize=(FIGSIZE[0], height))
         y = np.arange(len(data))[::-1]
-        est = pd.to_numeric(data["estimate"], errors="coerce").to_numpy(dtype=float)
-        low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
-        high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
+        est = _floats(data["estimate"])
+        low = _floats(data["ci_low"])
+        high = _floats(data["ci_high"])
         ax.axvline(0, color=GREY, linewidth=1)
         ax.hlines(y, low, high, color=BLUE, linewidth=2)
         ax.plot(est, y, "o", color=DARK_BLUE)
@@ -304,8 +309,8 @@ def _draw_before_after(data: pd.DataFrame, title: str) -> str:
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=FIGSIZE)
         x = np.arange(len(data))
-        before = pd.to_numeric(data["before"], errors="coerce").to_numpy(dtype=float)
-        after = pd.to_numeric(data["after"], errors="coerce").to_numpy(dtype=float)
+        before = _floats(data["before"])
+        after = _floats(data["after"])
         ax.bar(x - 0.2, np.nan_to_num(before), width=0.4, color=LIGHT_GREY, label="Before training")
         ax.bar(x + 0.2, np.nan_to_num(after), width=0.4, color=BLUE, label="After training")
         # Measures are long ("Accepted for assessment or strategy discussion"): wrapped, they sit
@@ -338,9 +343,9 @@ def before_after_chart(shares: pd.DataFrame, *, title: str = "", key: str = "bef
 
 
 def _draw_item_means(data: pd.DataFrame, measure: str, limits: tuple[float, float], title: str) -> str:
-    mean = pd.to_numeric(data["mean"], errors="coerce").to_numpy(dtype=float)
-    low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
-    high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
+    mean = _floats(data["mean"])
+    low = _floats(data["ci_low"])
+    high = _floats(data["ci_high"])
     with plt.rc_context(STYLE):
         height = max(2.2, 0.42 * len(data) + 1.0)
         fig, ax = plt.subplots(figsize=(FIGSIZE[0], height))
@@ -374,9 +379,9 @@ def item_means_chart(
     Missing or suppressed means are left out of the drawing and described as not shown.
     """
     data = items.reset_index(drop=True)
-    mean = pd.to_numeric(data["mean"], errors="coerce").to_numpy(dtype=float)
-    low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
-    high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
+    mean = _floats(data["mean"])
+    low = _floats(data["ci_low"])
+    high = _floats(data["ci_high"])
     rows = [
         f"{row['label']} {_fmt(m, 2)} (95% CI {_fmt(lo, 2)} to {_fmt(hi, 2)})"
         if np.isfinite(m)
@@ -390,10 +395,10 @@ def item_means_chart(
 
 
 def _draw_binned(data: pd.DataFrame, x_measure: str, y_measure: str, title: str) -> str:
-    x = pd.to_numeric(data["x_mean"], errors="coerce").to_numpy(dtype=float)
-    est = pd.to_numeric(data["estimate"], errors="coerce").to_numpy(dtype=float)
-    low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
-    high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
+    x = _floats(data["x_mean"])
+    est = _floats(data["estimate"])
+    low = _floats(data["ci_low"])
+    high = _floats(data["ci_high"])
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=FIGSIZE)
         shown = np.isfinite(x) & np.isfinite(est)
@@ -423,10 +428,10 @@ def binned_chart(
     shown whatever the mode of the questionnaires; a dashed line marks no change.
     """
     data = bins.reset_index(drop=True)
-    x = pd.to_numeric(data["x_mean"], errors="coerce").to_numpy(dtype=float)
-    est = pd.to_numeric(data["estimate"], errors="coerce").to_numpy(dtype=float)
-    low = pd.to_numeric(data["ci_low"], errors="coerce").to_numpy(dtype=float)
-    high = pd.to_numeric(data["ci_high"], errors="coerce").to_numpy(dtype=float)
+    x = _floats(data["x_mean"])
+    est = _floats(data["estimate"])
+    low = _floats(data["ci_low"])
+    high = _floats(data["ci_high"])
     rows = [
         f"{row['label']} (mean {x_measure} {_fmt(xm)}): {_fmt(e)} (95% CI {_fmt(lo)} to {_fmt(hi)})"
         if np.isfinite(e)

@@ -163,6 +163,13 @@ class ImpactReport:
     def charts(self) -> list[Chart]:
         return [chart for section in self.sections for chart in section.charts]
 
+    def draw_charts(self) -> bool:
+        """Draw every chart not drawn yet (see ``Chart``); True if any was."""
+        undrawn = [chart for chart in self.charts() if not chart.is_drawn]
+        for chart in undrawn:
+            chart.svg  # noqa: B018  # reading it draws it
+        return bool(undrawn)
+
     def tables(self) -> dict[str, Table]:
         """Every table, including the data behind each chart, by key (for CSV and XLSX export)."""
         found: dict[str, Table] = {}

@@ -43,9 +43,7 @@ def impact_report_get(
             scope=selection.describe(),
             generated_at=timezone.now(),
         )
-    if charts and not all(chart.is_drawn for chart in report.charts()):
-        for chart in report.charts():
-            chart.svg  # noqa: B018  # reading it draws it
+    if charts and report.draw_charts():
         changed = True
     if use_cache and changed:
         cache.set(key, report, CACHE_SECONDS)

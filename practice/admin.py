@@ -20,7 +20,15 @@ class ReferralAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
 class AuditAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "referral", "auditor", "is_second", "status", "overall_grade", "score_0_100"]
     list_filter = ["status", "is_second"]
-    readonly_fields = ["response", "version", "revision", "overall_grade", "score_0_100", "submitted_at"]
+    readonly_fields = [
+        "response",
+        "version",
+        "revision",
+        "overall_grade",
+        "score_0_100",
+        "criterion_grades",
+        "submitted_at",
+    ]
     raw_id_fields = ["referral", "auditor"]
 
 

@@ -49,7 +49,13 @@ from typing import NamedTuple
 from django.db.models import Min
 from django.utils import timezone
 
-from practice.grading import QUALITY_SCALE_CODE, grade_from_mean, score_from_mean
+from practice.grading import (
+    QUALITY_SCALE_CODE,
+    criterion_grades_string,
+    grade_from_mean,
+    rubric_items,
+    score_from_mean,
+)
 from practice.hashing import case_reference_hash
 from practice.models import (
     EXPLOITATION_CONCERNS,
@@ -157,6 +163,7 @@ AUDIT_FIELDS = [
     "submitted_at",
     "overall_grade",
     "score_0_100",
+    "criterion_grades",
     "revision",
     "created_at",
     "updated_at",
@@ -236,6 +243,7 @@ class PracticeSeeder:
         self.today = demo.today
         self.version = rubric_current()
         self.items = list(self.version.items.order_by("position"))
+        self.criteria = rubric_items(self.version)
         self.scale = self.version.scales.get(code=QUALITY_SCALE_CODE)
         self.rules = [
             ItemRule(i.pk, i.scale_id, i.kind, i.reverse_coded, i.correct_answer) for i in self.items
@@ -365,12 +373,16 @@ class PracticeSeeder:
             Response, ["version", "submitted_at", "created_at"], ((version.pk, a.at, now) for a in planned)
         )
         # Item answers are kept for a sample of organisations at the largest scale (scores for all).
+        # The criterion grades go with the answers they repeat: an audit without answers has none,
+        # so the report's criteria are the same as if it read the answers.
         keep_answers_orgs = demo.answers_kept()
         answers, scores, audits, overall = [], [], [], []
         for response_id, audit in zip(response_ids, planned, strict=True):
             values = {item.pk: str(audit.grades[item.code]) for item in items}
+            criterion_grades = ""
             if org_of_team[team_of_staff[audit.staff_id]] in keep_answers_orgs:
                 answers += [(response_id, item.pk, str(audit.grades[item.code]), "") for item in items]
+                criterion_grades = criterion_grades_string(self.criteria, audit.grades)
             [scored] = score_scales(self.rules, self.share, values)
             scores.append((response_id, scale.pk, scored.score, scored.n_answered, scored.n_items))
             grade = grade_from_mean(scored.score)
@@ -386,6 +398,7 @@ class PracticeSeeder:
                     audit.at,
                     grade,
                     score_from_mean(scored.score),
+                    criterion_grades,
                     1,  # revision
                     now,
                     now,

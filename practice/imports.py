@@ -14,7 +14,13 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
-from practice.grading import QUALITY_SCALE_CODE, grade_from_mean, score_from_mean
+from practice.grading import (
+    QUALITY_SCALE_CODE,
+    criterion_grades_string,
+    grade_from_mean,
+    rubric_items,
+    score_from_mean,
+)
 from practice.hashing import INVALID_REFERENCE_MESSAGE, case_reference_hash
 from practice.models import (
     EXPLOITATION_CONCERNS,
@@ -315,6 +321,7 @@ def _write_audits(*, version, items, parsed) -> int:
     """Responses, answers (with any evidence comments as the answers' text), scale scores and
     audits in bulk, scored with the engine's own rules."""
     scale = version.scales.get(code=QUALITY_SCALE_CODE)
+    criteria = rubric_items(version)
     rules = [ItemRule(i.pk, i.scale_id, i.kind, i.reverse_coded, i.correct_answer) for i in items]
     min_share = {scale.pk: float(scale.min_answered_share)}
     noon = dt.time(12, 0)
@@ -356,6 +363,7 @@ def _write_audits(*, version, items, parsed) -> int:
                     submitted_at=at,
                     overall_grade=grade_from_mean(scored.score),
                     score_0_100=score_from_mean(scored.score),
+                    criterion_grades=criterion_grades_string(criteria, grades),
                 )
             )
         insert_rows(Answer, ["response", "item", "value", "text"], answers)

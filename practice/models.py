@@ -191,6 +191,13 @@ class Audit(models.Model):
 
     ``revision`` is the optimistic-concurrency counter: every save states the revision it
     started from and is refused when someone else has saved since (see ``services.audit_save``).
+
+    ``criterion_grades`` repeats the criterion grades of the audit's answers (in the order of
+    ``grading.rubric_items``, encoded by ``grading.criterion_grades_string``), as the overall grade
+    and score summarise them, so the impact report reads one short string per audit instead of an
+    answer row per criterion (about ten times as many rows). The answers remain the record; an
+    audit without stored answers (the largest demo keeps them for a sample of organisations) has
+    no criterion grades either, so the report's criteria are always those of the answers.
     """
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="audits")
@@ -201,6 +208,16 @@ class Audit(models.Model):
     status = models.CharField(max_length=10, choices=AuditStatus.choices, default=AuditStatus.DRAFT)
     overall_grade = models.PositiveSmallIntegerField(null=True, blank=True)
     score_0_100 = models.FloatField("score (0 to 100)", null=True, blank=True)
+    criterion_grades = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=(
+            "The grade of each criterion, one digit per criterion in the rubric version's order, 0 "
+            "where one was left ungraded; empty for drafts and for audits whose answers are not "
+            "stored. Derived from the audit's answers at submission: the answers remain the record."
+        ),
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     revision = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -237,6 +254,10 @@ class Audit(models.Model):
                 name="audit_status_matches_results",
             ),
             models.CheckConstraint(condition=Q(revision__gte=1), name="audit_revision_positive"),
+            # Not tied to the status: a submitted audit whose answers are not stored has none.
+            models.CheckConstraint(
+                condition=Q(criterion_grades__regex=r"^[0-4]*$"), name="audit_criterion_grades_digits"
+            ),
         ]
         indexes = [models.Index(fields=["auditor", "status"])]
 

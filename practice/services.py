@@ -19,7 +19,14 @@ from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
-from practice.grading import DEFAULT_RUBRIC_SLUG, QUALITY_SCALE_CODE, grade_from_mean, score_from_mean
+from practice.grading import (
+    DEFAULT_RUBRIC_SLUG,
+    QUALITY_SCALE_CODE,
+    criterion_grades_string,
+    grade_from_mean,
+    rubric_items,
+    score_from_mean,
+)
 from practice.hashing import case_reference_hash
 from practice.models import (
     EXPLOITATION_CONCERNS,
@@ -36,7 +43,7 @@ from practice.models import (
     Route,
 )
 from practice.sampling import Candidate, stratified_pick
-from surveys.models import Instrument, InstrumentKind, InstrumentVersion, Item, Response, ScaleScore
+from surveys.models import Answer, Instrument, InstrumentKind, InstrumentVersion, Item, Response, ScaleScore
 from surveys.services import answers_validate, response_save, version_latest
 from training.models import Attendance, Role, StaffMember, Team, User
 
@@ -355,7 +362,12 @@ def audit_save(
         audit.submitted_at = timezone.now()
         audit.overall_grade = grade_from_mean(mean)
         audit.score_0_100 = score_from_mean(mean)
-        audit.save(update_fields=["status", "submitted_at", "overall_grade", "score_0_100"])
+        # From the answers as stored, so the string says exactly what they say.
+        answers = Answer.objects.filter(response=audit.response).values_list("item__code", "value")
+        audit.criterion_grades = criterion_grades_string(rubric_items(audit.version), dict(answers))
+        audit.save(
+            update_fields=["status", "submitted_at", "overall_grade", "score_0_100", "criterion_grades"]
+        )
         reason = Q_SECOND if audit.is_second else Q_FIRST
         AuditAssignment.objects.filter(reason, referral=audit.referral).update(status=AssignmentStatus.DONE)
     logger.info("audit %s %s by user %s", audit.pk, "submitted" if submit else "saved", by.pk)

@@ -233,10 +233,6 @@ class Answer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "item"], name="one_answer_per_item")]
-        # The impact report reads every audit's criterion grades (a quarter of all answers at
-        # local-authority scale) by item: with the response and value included, PostgreSQL reads
-        # them from this index alone instead of scanning the whole table.
-        indexes = [models.Index(fields=["item"], include=["response", "value"], name="answer_item_cover")]
 
     def __str__(self) -> str:
         return f"{self.item.code} = {self.value or self.text[:30]}"

@@ -1,14 +1,18 @@
 """Audits: grading, drafts, stale edits refused, blind second audits, moderation, constraints."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from practice import services
 from practice.grading import grade_from_mean, score_from_mean
 from practice.models import Audit, AuditStatus, Moderation
-from surveys.models import Answer
-from tests.practice.conftest import all_grades
+from surveys.models import Answer, Item
+from tests.factories import ReferralFactory
+from tests.practice.conftest import CODES, all_grades
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +59,75 @@ def test_a_draft_may_leave_criteria_ungraded_but_not_grade_them_wrongly(our_refe
         )
     assert "timely" in error.value.message_dict
     assert Answer.objects.get(response=audit.response).value == "2"
+
+
+def _with_consent_optional(audit: Audit) -> None:
+    """Let this audit's rubric leave "consent" (the sixth criterion) ungraded on submission."""
+    Item.objects.filter(version=audit.version, code="consent").update(required=False)
+
+
+def test_submitting_stores_each_criterion_grade_in_rubric_order_with_0_for_ungraded(our_referral, manager):
+    audit = services.audit_start(referral=our_referral, by=manager)
+    _with_consent_optional(audit)
+    grades = all_grades("3", reason_clear="4", timely="1", multi_agency="2", consent="")
+    services.audit_save(audit=audit, by=manager, grades=grades, evidence={}, revision=1, submit=True)
+    audit.refresh_from_db()
+    # reason_clear, exploitation_indicators, risk_analysed, child_voice, history_siblings, consent,
+    # fact_opinion, levels_of_need, timely, desired_outcome, multi_agency
+    assert audit.criterion_grades == "43333033132"
+    answers = dict(Answer.objects.filter(response=audit.response).values_list("item__code", "value"))
+    assert "".join(answers.get(code) or "0" for code in CODES) == audit.criterion_grades
+
+
+def test_a_draft_has_no_criterion_grades(our_referral, manager):
+    audit = services.audit_start(referral=our_referral, by=manager)
+    services.audit_save(
+        audit=audit, by=manager, grades=all_grades("2"), evidence={}, revision=1, submit=False
+    )
+    audit.refresh_from_db()
+    assert (audit.status, audit.criterion_grades) == (AuditStatus.DRAFT, "")
+
+
+def test_the_migration_backfill_gives_the_strings_the_service_stores(
+    submitted_first, our_referral, manager, our_staff
+):
+    """Audits submitted before Audit.criterion_grades existed are filled in from their answers."""
+    migration = importlib.import_module("practice.migrations.0004_audit_criterion_grades")
+    ungraded = services.audit_start(referral=ReferralFactory(staff=our_staff), by=manager)
+    _with_consent_optional(ungraded)
+    services.audit_save(
+        audit=ungraded,
+        by=manager,
+        grades=all_grades("2", timely="4", consent=""),
+        evidence={"consent": "Not asked."},
+        revision=1,
+        submit=True,
+    )
+    without_answers = services.audit_start(referral=ReferralFactory(staff=our_staff), by=manager)
+    services.audit_save(
+        audit=without_answers, by=manager, grades=all_grades("1"), evidence={}, revision=1, submit=True
+    )
+    Answer.objects.filter(response=without_answers.response).delete()  # as the largest demo keeps none
+    draft = services.audit_start(referral=ReferralFactory(staff=our_staff), by=manager)
+    services.audit_save(
+        audit=draft, by=manager, grades={"timely": "3"}, evidence={}, revision=1, submit=False
+    )
+    stored = dict(Audit.objects.values_list("pk", "criterion_grades"))
+    assert stored[ungraded.pk] == "22222022422" and stored[submitted_first.pk] == "3" * 11
+
+    Audit.objects.update(criterion_grades="")
+    migration.backfill_criterion_grades(apps, None)
+
+    assert dict(Audit.objects.values_list("pk", "criterion_grades")) == {
+        **stored,
+        without_answers.pk: "",  # no answers, so no criterion grades
+    }
+
+
+def test_database_refuses_criterion_grades_other_than_digits_0_to_4(submitted_first):
+    for grades in ("3333x333333", "33333333335", "3 3"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Audit.objects.filter(pk=submitted_first.pk).update(criterion_grades=grades)
 
 
 def test_submitting_needs_every_criterion(our_referral, manager):

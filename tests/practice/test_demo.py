@@ -18,7 +18,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from practice.demo import CSE_COURSE, EFFECT_PEAK, MONTHS, seed_practice, training_effect
-from practice.models import Audit, AuditAssignment, Referral
+from practice.models import Audit, AuditAssignment, AuditStatus, Referral
+from surveys.models import Answer
 from training.demo import SCALES
 from training.management.commands.seed_demo import load_demo
 from training.models import Attendance
@@ -219,3 +220,47 @@ def test_demo_has_rereferrals_audits_due_and_auditors_who_differ(demo, db):
     assert max(means) - min(means) > 5
     # Every audit was submitted in the past, never later than the moment the demo was seeded.
     assert not Audit.objects.filter(submitted_at__gt=SEEDED_AT).exists()
+
+
+def _criterion_grades_of_answers(audits) -> dict[int, str]:
+    """Each audit's grades as its answers give them, in rubric order (position, then id)."""
+    digits: dict[int, list[str]] = {}
+    for audit_id, value in (
+        Answer.objects.filter(response__audit__in=audits)
+        .order_by("response__audit__id", "item__position", "item_id")
+        .values_list("response__audit__id", "value")
+    ):
+        digits.setdefault(audit_id, []).append(value or "0")
+    return {audit_id: "".join(values) for audit_id, values in digits.items()}
+
+
+def test_seeded_audits_store_the_criterion_grades_of_their_answers_and_none_without(demo, db):
+    """At the largest scale the demo keeps item answers for a sample of organisations only: an audit
+    without answers gets no criterion grades either, so the report's criteria are those of the answers."""
+    already = Audit.objects.aggregate(last=Max("pk"))["last"]
+    sparse = dataclasses.replace(
+        demo, scale=dataclasses.replace(SCALES["demo"], name="sparse", audit_share=1.0, answers_share=0.0)
+    )
+    kept = sparse.answers_kept()
+    assert len(kept) == 1 and len(demo.organisations) > 1  # with no share kept, one organisation still is
+    org_of = {team.pk: team.organisation_id for team in demo.teams}
+    staff = sorted(demo.staff, key=lambda person: person.pk)
+    some = [p for p in staff if org_of[p.team_id] in kept][:8] + [
+        p for p in staff if org_of[p.team_id] not in kept
+    ][:8]
+    seed_practice(demo=dataclasses.replace(sparse, staff=some), rng=random.Random(3))
+
+    audits = Audit.objects.filter(pk__gt=already)
+    assert audits.exists() and not audits.exclude(status=AuditStatus.SUBMITTED).exists()
+    with_answers = _criterion_grades_of_answers(audits)
+    stored = dict(audits.values_list("pk", "criterion_grades"))
+    kept_audits = set(
+        audits.filter(referral__staff__team__organisation__in=kept).values_list("pk", flat=True)
+    )
+    assert kept_audits and set(with_answers) == kept_audits and kept_audits != set(stored)
+    assert {pk: stored[pk] for pk in kept_audits} == with_answers
+    assert all(len(grades) == 11 and "0" not in grades for grades in with_answers.values())
+    assert {grades for pk, grades in stored.items() if pk not in kept_audits} == {""}
+    # And the demo itself (every organisation's answers kept): every audit's string is its answers'.
+    earlier = Audit.objects.filter(pk__lte=already)
+    assert dict(earlier.values_list("pk", "criterion_grades")) == _criterion_grades_of_answers(earlier)

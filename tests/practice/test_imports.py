@@ -94,6 +94,19 @@ def test_good_audit_file_creates_scored_audits(manager, manager2, our_staff):
     assert first.version.is_frozen
 
 
+def test_imported_audits_store_their_criterion_grades_in_rubric_order(manager, our_staff):
+    referral = ReferralFactory(staff=our_staff, made_on="2025-01-05")
+    grades = ["1", "2", "3", "4", "4", "3", "2", "1", "2", "3", "4"]  # in the file's (CODES) order
+    result = audit_import(
+        data=_audit_csv([f"{referral.pk},manager,2025-02-01,no," + ",".join(grades) + "\n"]), by=manager
+    )
+    assert result.ok, result.errors
+    audit = Audit.objects.get()
+    assert audit.criterion_grades == "12344321234"
+    answers = dict(Answer.objects.filter(response=audit.response).values_list("item__code", "value"))
+    assert "".join(answers[code] for code in CODES) == audit.criterion_grades
+
+
 def test_audit_file_with_evidence_columns_stores_each_comment_with_its_grade(manager, manager2, our_staff):
     referral = ReferralFactory(staff=our_staff, made_on="2025-01-05")
     other = ReferralFactory(staff=our_staff, made_on="2025-01-06")

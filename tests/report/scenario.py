@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from practice.grading import grade_from_mean, score_from_mean
+from practice.grading import criterion_grades_string, grade_from_mean, rubric_items, score_from_mean
 from practice.hashing import case_reference_hash
 from practice.models import Audit, AuditStatus, Referral
 from practice.services import rubric_current
@@ -57,7 +57,7 @@ def audited_referrals(
     after its author's training date has every criterion's latent grade raised by ``effect``."""
     rng = random.Random(seed)
     version = rubric_current()
-    criteria = list(version.items.filter(kind=ItemKind.RUBRIC_4).order_by("position"))
+    criteria = rubric_items(version)
     referrals, grades = [], []
     for person in staff:
         ability = rng.gauss(0, 0.3)
@@ -96,6 +96,9 @@ def audited_referrals(
                 overall_grade=grade_from_mean(mean),
                 score_0_100=score_from_mean(mean),
                 submitted_at=response.submitted_at,
+                criterion_grades=criterion_grades_string(
+                    criteria, {item.code: mark for item, mark in zip(criteria, marks, strict=True)}
+                ),
             )
         )
         answers += [

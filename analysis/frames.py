@@ -12,20 +12,22 @@ inside frames that the report aggregates; no section lists people.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from analysis.impact import ImpactFrames
+from analysis.rows import frame_from_rows, read_frame
+from practice.grading import RUBRIC_ORDER, UNGRADED
 from practice.models import Audit, AuditStatus, Outcome, Referral
 from surveys.models import (
     Administration,
@@ -263,42 +265,6 @@ def data_stamp() -> str:
     return "|".join(f"{p}" for p in parts)
 
 
-# Rows are turned into a frame this many at a time, so a national report never holds millions of
-# Python tuples at once (a tuple costs about ten times its values' size in a frame). Only the largest
-# frame, the scale scores, is also streamed from the database (``_streamed``): streaming every large
-# frame was a third slower at la scale.
-FRAME_CHUNK_ROWS = 100_000
-STREAMED_WORK_MEM = "64MB"
-
-
-def _streamed(rows: QuerySet, columns: list[str]) -> pd.DataFrame:
-    """A frame read through a server-side cursor on PostgreSQL, in a transaction of its own (outside
-    one, PostgreSQL would first copy the whole result aside for a cursor WITH HOLD). Otherwise the
-    client library holds the whole result in memory before the first row is converted: about 1.2 GB
-    more at the peak of a national report (3.6 GB against 2.4 GB)."""
-    with transaction.atomic(using=rows.db):
-        if connections[rows.db].vendor == "postgresql":
-            # Both settings last until this transaction ends. Every row is read, so the planner
-            # should not favour plans that return the first rows quickly (it assumes a cursor
-            # reads a tenth); and joining ten million scores to two million responses spilled its
-            # hash tables to disk in 32 batches with the default 4 MB of work memory.
-            with connections[rows.db].cursor() as cursor:
-                cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
-                cursor.execute(f"SET LOCAL work_mem = '{STREAMED_WORK_MEM}'")
-        return _frame(rows.iterator(FRAME_CHUNK_ROWS), columns)
-
-
-def _frame(rows, columns: list[str]) -> pd.DataFrame:
-    iterator = iter(rows)
-    parts = []
-    while chunk := list(itertools.islice(iterator, FRAME_CHUNK_ROWS)):
-        parts.append(pd.DataFrame(chunk, columns=columns))
-    if len(parts) <= 1:
-        return parts[0] if parts else pd.DataFrame([], columns=columns)
-    # A chunk whose column is all missing has object dtype; the whole column's type is inferred again.
-    return pd.concat(parts, ignore_index=True).infer_objects()
-
-
 # How many database connections read a report's frames at once (PostgreSQL, outside a transaction).
 FRAME_READERS = 2
 
@@ -371,8 +337,8 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         # Each administration's session, course, phase and mode, and each scale's construct and
         # code, are read separately (a few rows each) and mapped below; joined in SQL they were
         # sent again on every row, and turning them into Python strings was most of the time.
-        # At national scale this is ten million rows, so they are streamed (see _streamed).
-        return _streamed(
+        # At national scale this is ten million rows, so they are streamed in chunks.
+        return read_frame(
             answered.values_list(
                 "response__invitation__staff_id",
                 "response__invitation__administration_id",
@@ -380,24 +346,15 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
                 "score",
             ),
             ["person", "administration", "scale_id", "score"],
-        )
-
-    def read_grades() -> pd.DataFrame:
-        # Criterion grades are the largest frame (one row per criterion of every audit, about ten
-        # times the audits), so the query returns only ids and the grade; the rubric's few items
-        # are read separately and mapped below.
-        return _frame(
-            Answer.objects.filter(
-                response_id__in=submitted.values("response_id"), item__kind=ItemKind.RUBRIC_4
-            )
-            .exclude(value="")
-            .values_list("response_id", "item_id", "value"),
-            ["response", "item", "grade"],
+            streamed=True,
         )
 
     def read_audits() -> pd.DataFrame:
-        return _frame(
-            submitted.values_list(
+        # Each audit's criterion grades come with it, stored as one short string (see _criteria):
+        # read from the answers they were a row per criterion, ten times as many rows as audits.
+        # (No ordering here or for the referrals: their default one made the database sort them.)
+        return read_frame(
+            submitted.order_by().values_list(
                 "id",
                 "referral_id",
                 "referral__staff_id",
@@ -406,15 +363,33 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
                 "referral__made_on",
                 "score_0_100",
                 "is_second",
-                "response_id",
+                "version_id",
+                "criterion_grades",
             ),
-            ["audit", "referral", "staff", "team", "auditor", "made_on", "score", "is_second", "response"],
+            [
+                "audit",
+                "referral",
+                "staff",
+                "team",
+                "auditor",
+                "made_on",
+                "score",
+                "is_second",
+                "version",
+                "criterion_grades",
+            ],
+            text=["criterion_grades"],
+            booleans=["is_second"],
+            dates=["made_on"],
         )
 
     def read_referrals() -> pd.DataFrame:
-        return _frame(
-            referrals_qs.values_list("id", "staff_id", "made_on", "outcome", "is_rereferral"),
+        return read_frame(
+            referrals_qs.order_by().values_list("id", "staff_id", "made_on", "outcome", "is_rereferral"),
             ["referral", "staff", "made_on", "outcome_group", "is_rereferral"],
+            text=["outcome_group"],
+            booleans=["is_rereferral"],
+            dates=["made_on"],
         )
 
     def read_reaction_items() -> pd.DataFrame:
@@ -472,10 +447,10 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
             score = item_score(ItemRule(item_id, scale_id, kind, reverse, correct), value)
             if score is not None:
                 items.append((response_id, construct, item_id, score, "pre"))
-        return _frame(items, ["response", "construct", "item", "value", "phase"])
+        return frame_from_rows(items, ["response", "construct", "item", "value", "phase"])
 
     def read_invitations() -> pd.DataFrame:
-        return _frame(
+        return frame_from_rows(
             Invitation.objects.filter(
                 _in_period(selection, "administration__opens_at__date"),
                 staff__in=staff,
@@ -500,15 +475,16 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
             )
         # The local date of the first session, computed in the database (in the current time
         # zone, as timezone.localtime would) rather than converting every timestamp in Python.
-        return _frame(
+        return read_frame(
             trained.values_list("staff_id", "session__course_id")
             .annotate(first=Min(TruncDate("session__start")))
             .values_list("staff_id", "session__course_id", "first"),
             ["staff", "course", "first_trained"],
+            dates=["first_trained"],
         )
 
     def read_administrations() -> pd.DataFrame:
-        return _frame(
+        return frame_from_rows(
             Administration.objects.filter(session__in=sessions).values_list(
                 "id", "session_id", "session__course_id", "phase", "offset_days", "anonymous"
             ),
@@ -516,17 +492,18 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         )
 
     def read_scales() -> pd.DataFrame:
-        return _frame(
+        return frame_from_rows(
             Scale.objects.filter(construct__in=LEARNING).values_list("id", "construct", "code"),
             ["scale_id", "construct", "scale"],
         )
 
     def read_rubric() -> pd.DataFrame:
-        return _frame(
+        # Every version's criteria in rubric order: the order of the digits of its audits' strings.
+        return frame_from_rows(
             Item.objects.filter(kind=ItemKind.RUBRIC_4)
-            .order_by("position", "id")
-            .values_list("id", "code", "text"),
-            ["item", "criterion", "label"],
+            .order_by(*RUBRIC_ORDER)
+            .values_list("version_id", "id", "code", "text"),
+            ["version", "item", "criterion", "label"],
         )
 
     def read_courses() -> pd.DataFrame:
@@ -535,7 +512,7 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         named_answers = Administration.objects.filter(
             session__course=OuterRef("pk"), anonymous=False, invitations__response__isnull=False
         )
-        return _frame(
+        return frame_from_rows(
             Course.objects.for_user(user)
             .annotate(named=Exists(named_answers))
             .values_list("id", "title", "delivery_mode", "named"),
@@ -550,7 +527,6 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
     read = _read_all(
         {
             "scores": read_scores,
-            "grades": read_grades,
             "reaction_items": read_reaction_items,
             "audits": read_audits,
             "referrals": read_referrals,
@@ -592,17 +568,8 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
     # An empty selection gives object columns; a boolean mask or a mean on them would then fail.
     referrals = referrals.astype({"is_rereferral": bool})
     audits = read["audits"].astype({"is_second": bool, "score": float})
-
-    rubric, grades = read["rubric"], read["grades"]
-    grades["grade"] = grades["grade"].astype(int)
-    # Rows in the rubric's order, as the report lists criteria in the order auditors see them.
-    grades["order"] = grades["item"].map(pd.Series(range(len(rubric)), index=rubric["item"]))
-    criteria = (
-        grades.sort_values("order", kind="stable")
-        .merge(audits[["audit", "response"]], on="response")
-        .merge(rubric, on="item")[["audit", "criterion", "label", "grade"]]
-    )
-    audits = audits.drop(columns="response")
+    criteria = _criteria(audits, read["rubric"])
+    audits = audits.drop(columns=["version", "criterion_grades"])
 
     visible = read["courses"]
     course_frame = visible
@@ -625,6 +592,54 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
     )
 
 
+def _criteria(audits: pd.DataFrame, rubric: pd.DataFrame) -> pd.DataFrame:
+    """A row per graded criterion of each audit (audit, criterion, label, grade), from the audits'
+    ``criterion_grades`` strings and ``rubric``, every version's criteria in rubric order.
+
+    Rows are criterion by criterion in rubric order, as the report lists criteria in the order
+    auditors see them, and by audit within a criterion. The strings of one version all have one
+    digit per criterion, so they are decoded at once as a matrix of bytes rather than audit by
+    audit: a Python loop over the digits would cost what reading them as rows did. Ungraded
+    criteria (0) have no row, and neither do audits whose string is empty (no stored answers).
+    """
+    rubric_rows = rubric.groupby("version", sort=False).indices  # version -> its rows, in order
+    audit_parts: list[np.ndarray] = [np.empty(0, np.int64)]
+    row_parts: list[np.ndarray] = [np.empty(0, np.intp)]  # rows of ``rubric``
+    grade_parts: list[np.ndarray] = [np.empty(0, np.uint8)]
+    stored = audits[audits["criterion_grades"] != ""]
+    for version, graded in stored.groupby("version", sort=False):
+        criteria = rubric_rows.get(version, np.empty(0, np.intp))
+        strings = graded["criterion_grades"]
+        if (strings.str.len() != len(criteria)).any():
+            raise ValueError(
+                f"Audits of rubric version {version} store grades for other than its "
+                f"{len(criteria)} criteria: they no longer match the rubric."
+            )
+        digits = np.frombuffer("".join(strings).encode("ascii"), dtype=np.uint8) - ord(UNGRADED)
+        digits = digits.reshape(len(graded), len(criteria))
+        audit_at, criterion_at = np.nonzero(digits)
+        audit_parts.append(graded["audit"].to_numpy(np.int64)[audit_at])
+        row_parts.append(criteria[criterion_at])
+        grade_parts.append(digits[audit_at, criterion_at])
+    audit_ids, rows = np.concatenate(audit_parts), np.concatenate(row_parts)
+    order = np.lexsort((audit_ids, rows))  # by rubric row (the order over every version), then audit
+    # Criterion and wording as categories of the rubric's few values: the report groups a
+    # quarter of a million grades by them, and grouping strings meant hashing every one.
+    frame = pd.DataFrame(
+        {name: _categories_taken(rubric[name], rows[order]) for name in ("criterion", "label")}
+    )
+    # The audits' own type (object when there are none), so that merging the two still works.
+    frame.insert(0, "audit", audit_ids[order].astype(audits["audit"].dtype))
+    frame["grade"] = np.concatenate(grade_parts)[order].astype(np.int64)
+    return frame
+
+
+def _categories_taken(values: pd.Series, at: np.ndarray) -> pd.Categorical:
+    """``values.take(at)`` as a categorical, its categories in order of first appearance."""
+    codes, categories = pd.factorize(values)
+    return pd.Categorical.from_codes(codes[at], categories=categories)
+
+
 def _reaction_items(rows) -> pd.DataFrame:
     """Mean, SD and count of each reaction and intention question from (value, count) rows."""
     counts: dict[tuple, list[tuple[float, int]]] = {}
@@ -642,7 +657,7 @@ def _reaction_items(rows) -> pd.DataFrame:
         mean = sum(v * c for v, c, _ in scored) / n
         variance = sum(c * (v - mean) ** 2 for v, c, _ in scored) / (n - 1) if n > 1 else float("nan")
         items.append((construct, code, text, min(p for _, _, p in scored), n, mean, variance**0.5))
-    return _frame(items, ["construct", "item", "label", "position", "n", "mean", "sd"])
+    return frame_from_rows(items, ["construct", "item", "label", "position", "n", "mean", "sd"])
 
 
 def report_roles() -> tuple[str, ...]:

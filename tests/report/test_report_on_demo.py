@@ -4,13 +4,16 @@ suppression, caching, a constant number of queries, and every way of taking the 
 import io
 import json
 
+import pandas as pd
 import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
-from analysis.frames import build_frames, selection_from_params
+from analysis.frames import Selection, build_frames, selection_from_params
 from analysis.reports import impact_report_get
+from practice.models import Audit, AuditStatus, Referral
+from surveys.models import Answer, Item, ItemKind
 from training.models import Attendance, StaffMember, User
 
 CSE = "cse-recognise-respond-refer"
@@ -158,11 +161,72 @@ def test_frames_use_a_constant_number_of_queries(demo, db, django_assert_max_num
     lead = User.objects.get(username="lead")
     small = selection_from_params(user=lead, params={"team": "assessment-team-north"})
     everything = selection_from_params(user=lead, params={})
-    # 13 reads, and the streamed read's savepoint and release (and on PostgreSQL its two SET LOCALs)
-    with django_assert_max_num_queries(17) as few:
+    # 12 reads, and the streamed read's savepoint and release (and on PostgreSQL its two SET LOCALs).
+    # One read fewer than before audits stored their criterion grades (no read of their answers).
+    with django_assert_max_num_queries(16) as few:
         build_frames(user=lead, selection=small)
     with django_assert_max_num_queries(len(few.captured_queries)):
         build_frames(user=lead, selection=everything)
+
+
+def _criteria_from_answers() -> pd.DataFrame:
+    """The criteria frame as the report read it before audits stored their criterion grades: from
+    every submitted audit's answers, criterion by criterion in rubric order, by audit within one."""
+    rows = (
+        Answer.objects.filter(response__audit__status=AuditStatus.SUBMITTED, item__kind=ItemKind.RUBRIC_4)
+        .exclude(value="")
+        .order_by("item__position", "item_id", "response__audit__id")
+        .values_list("response__audit__id", "item__code", "item__text", "value")
+    )
+    return pd.DataFrame(list(rows), columns=["audit", "criterion", "label", "grade"]).astype({"grade": int})
+
+
+def _as_text(criteria: pd.DataFrame) -> pd.DataFrame:
+    # The report holds criteria and their wording as categories (see frames._criteria).
+    assert isinstance(criteria["criterion"].dtype, pd.CategoricalDtype)
+    return criteria.astype({"criterion": str, "label": str})
+
+
+def test_criteria_from_the_stored_grades_are_the_answers_row_for_row(demo, db):
+    """The report decodes each audit's criterion grades from the string stored on it: the frame must
+    be exactly the one its answers give, in the same order, or the order or decoding is wrong."""
+    admin = User.objects.get(username="admin")
+    frames = build_frames(user=admin, selection=Selection())
+    assert len(frames.criteria) == 11 * len(frames.audits) == 11 * Audit.objects.count()
+    pd.testing.assert_frame_equal(_as_text(frames.criteria), _criteria_from_answers())
+    assert not {"version", "criterion_grades", "response"} & set(frames.audits.columns)
+
+
+def test_criteria_of_two_rubric_versions_and_ungraded_criteria_are_the_answers_row_for_row(demo, db):
+    """A second version of the rubric (new audits use it) whose criteria share the first's
+    positions, and audits on it that leave a criterion ungraded: the report still lists every
+    grade of the answers, in rubric order over both versions, and none for the ungraded ones."""
+    from practice import services
+    from surveys.services import version_clone
+
+    manager = User.objects.get(username="manager")
+    first = services.rubric_current()
+    second = version_clone(version=first)
+    Item.objects.filter(version=second, code__in=["consent", "timely"]).update(required=False)
+    assert services.rubric_current() == second
+    codes = list(second.items.order_by("position").values_list("code", flat=True))
+    unaudited = Referral.objects.filter(staff__team__managers=manager, audits__isnull=True).order_by("pk")
+    for k, referral in enumerate(unaudited[:6]):
+        audit = services.audit_start(referral=referral, by=manager)
+        grades = {code: str(1 + (k + i) % 4) for i, code in enumerate(codes)}
+        if k % 2:  # every other audit leaves two criteria ungraded
+            grades["consent"] = grades["timely"] = ""
+        audit = services.audit_save(
+            audit=audit, by=manager, grades=grades, evidence={}, revision=1, submit=True
+        )
+        assert audit.criterion_grades.count("0") == (2 if k % 2 else 0)
+
+    frames = build_frames(user=User.objects.get(username="admin"), selection=Selection())
+    pd.testing.assert_frame_equal(_as_text(frames.criteria), _criteria_from_answers())
+    on_second = frames.criteria[
+        frames.criteria["audit"].isin(Audit.objects.filter(version=second).values_list("pk", flat=True))
+    ]
+    assert len(on_second) == 6 * 11 - 3 * 2
 
 
 def test_repeated_views_are_cached_until_new_data_arrives(demo, db, django_assert_max_num_queries):
@@ -504,7 +568,7 @@ def test_the_report_keeps_a_constant_number_of_queries_with_its_new_charts(
 ):
     lead = User.objects.get(username="lead")
     small = selection_from_params(user=lead, params={"team": "assessment-team-north"})
-    with django_assert_max_num_queries(27) as few:  # the data stamp's aggregates and the frames
+    with django_assert_max_num_queries(26) as few:  # the data stamp's aggregates and the frames
         impact_report_get(user=lead, selection=small, use_cache=False)
     with django_assert_max_num_queries(len(few.captured_queries)):
         impact_report_get(user=lead, selection=selection_from_params(user=lead, params={}), use_cache=False)

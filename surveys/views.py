@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from surveys import selectors, services
-from surveys.forms import AttachForm, ItemAddForm, ItemForm, questions_for
+from surveys.forms import AttachForm, ItemAddForm, ItemForm, questions_for, questions_html
 from surveys.models import Instrument, Invitation, ItemKind
 from training.access_log import access_log_record
 from training.models import AccessAction, Role, TrainingSession
@@ -300,7 +300,9 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
         "surveys/questionnaire.html",
         {
             "administration": administration,
-            "questions": questions,
+            "questions_html": questions_html(
+                version=administration.version, phase=administration.phase, questions=questions
+            ),
             "error_list": [(q.anchor, q.error) for q in questions if q.error],
             "token": token,
         },

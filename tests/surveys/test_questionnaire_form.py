@@ -238,3 +238,40 @@ def test_simultaneous_submissions_store_exactly_one_response(make_session, attac
         outcomes = sorted(pool.map(submit, range(4)))
     assert outcomes.count("stored") == 1
     assert Response.objects.count() == 1
+
+
+def _questions_rendered(response) -> bool:
+    return "surveys/_questions.html" in [t.name for t in response.templates]
+
+
+def _form_part(response) -> str:
+    body = response.content.decode()
+    # The questions, without the CSRF token before them, which differs per visitor.
+    return body[body.index('name="csrfmiddlewaretoken"') :].split(">", 1)[1].split("</form>")[0]
+
+
+def test_a_frozen_versions_blank_form_is_rendered_once_and_served_to_everyone(make_session, attach, client):
+    """Issue 7 (a trainee's GET): the blank form of a frozen version is the same for everyone, so
+    its questions are rendered once and kept; answers sent back with errors are never served
+    from it, and a version still open to edits is rendered each time."""
+    session = make_session(people=3)
+    post = next(a for a in attach(session) if a.phase == Phase.POST)
+    services.invitations_send(administration=post)
+    first, second, third = tokens_from_outbox().values()
+
+    unfrozen = [client.get(f"/q/{first}/"), client.get(f"/q/{first}/")]
+    assert all(_questions_rendered(r) for r in unfrozen)
+
+    services.version_freeze(version=post.version)
+    views = [client.get(f"/q/{token}/") for token in (first, second, first)]
+    assert [_questions_rendered(r) for r in views] == [True, False, False]
+    assert _form_part(views[0]) == _form_part(views[1]) == _form_part(views[2]) == _form_part(unfrozen[0])
+    assert 'name="k_boys"' in _form_part(views[1]) and "checked" not in _form_part(views[1])
+
+    values = answers_for(post)
+    del values["k_boys"]
+    sent_back = client.post(f"/q/{third}/", values)
+    assert sent_back.status_code == 400 and _questions_rendered(sent_back)
+    assert "checked" in _form_part(sent_back)  # the answers given are kept
+    assert 'href="#q-k_boys"' in sent_back.content.decode()
+    assert "checked" not in _form_part(client.get(f"/q/{second}/"))  # and never shown to anyone else

@@ -792,8 +792,8 @@ def _criteria_effects(frames: ImpactFrames, audits: pd.DataFrame, panel: pd.Data
     grade_values = grades["grade"].to_numpy()
     # Criteria in the order they first appear (the rubric's, as the frames list them); a wording
     # changed between rubric versions is a criterion of its own, as it is for a reader.
-    code_of, codes = pd.factorize(grades["criterion"])
-    label_of, labels = pd.factorize(grades["label"])
+    code_of, codes = pd.factorize(grades["criterion"], use_na_sentinel=False)
+    label_of, labels = pd.factorize(grades["label"], use_na_sentinel=False)
     pair_of, pairs = pd.factorize(code_of * len(labels) + label_of)
     results = []
     for k, pair in enumerate(pairs):

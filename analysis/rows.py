@@ -120,13 +120,18 @@ def _read_csv_text(
     source = f"({sql}) AS rows_read ({', '.join(aliases)})"
     connection = connections[rows.db]
     if not streamed:
-        # One value holding every line: one Python string, whatever the number of rows.
+        # One value holding every line: one Python string, whatever the number of rows. A text
+        # value holds at most 1 GB, about twenty million lines of a few numbers (the national
+        # referrals are 1.4 million); a frame that could outgrow that is read ``streamed``.
         with connection.cursor() as cursor:
             # The SQL is Django's own for the queryset, with its values passed as parameters.
             cursor.execute(f"SELECT string_agg({line}, E'\\n') FROM {source}", params)  # noqa: S608  # nosec B608
             [csv] = cursor.fetchone()
         return _parse(csv or "", columns, text)
     parts = []
+    # In a transaction of its own: outside one, PostgreSQL would first copy the whole result aside
+    # for a cursor WITH HOLD. Read through an ordinary cursor, the client library holds the whole
+    # result before the first line is parsed (1.2 GB more at the peak of a national report).
     with transaction.atomic(using=rows.db), connection.cursor() as settings:
         # Both settings last until this transaction ends. Every row is read, so the planner should
         # not favour plans that return the first rows quickly (it assumes a cursor reads a tenth).

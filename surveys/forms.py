@@ -224,7 +224,7 @@ def questions_for(*, items: list[Item], values: dict[str, str], errors: dict[str
     ]
 
 
-# Blank forms of a frozen version, rendered once per process: see ``questions_html``.
+# How long a frozen version's blank form is kept once rendered: see ``questions_html``.
 BLANK_FORM_SECONDS = 24 * 60 * 60
 
 
@@ -234,7 +234,8 @@ def questions_html(*, version: InstrumentVersion, phase: str, questions: list[Qu
     Rendering thirty questions' radios was three quarters of the time of a trainee's GET. A blank
     form (no answers, no errors: every first view of the link) of a frozen version is the same for
     everyone answering that phase, and a frozen version never changes, so it is rendered once and
-    kept in this process's cache, keyed by when the version was frozen. Anything else (a form sent
+    kept in Django's cache (each worker's own memory, with the default cache), keyed by when the
+    version was frozen. Anything else (a form sent
     back with errors and the answers given, or a version still being edited) is rendered each time.
     """
 

@@ -161,9 +161,10 @@ def test_frames_use_a_constant_number_of_queries(demo, db, django_assert_max_num
     lead = User.objects.get(username="lead")
     small = selection_from_params(user=lead, params={"team": "assessment-team-north"})
     everything = selection_from_params(user=lead, params={})
-    # 12 reads, and the streamed read's savepoint and release (and on PostgreSQL its two SET LOCALs).
-    # One read fewer than before audits stored their criterion grades (no read of their answers).
-    with django_assert_max_num_queries(16) as few:
+    # 13 reads, and the streamed read's savepoint and release (and on PostgreSQL its two SET LOCALs).
+    # One read fewer than before audits stored their criterion grades (no read of their answers),
+    # one more since the reaction questions are read before their answers are counted.
+    with django_assert_max_num_queries(17) as few:
         build_frames(user=lead, selection=small)
     with django_assert_max_num_queries(len(few.captured_queries)):
         build_frames(user=lead, selection=everything)
@@ -195,6 +196,54 @@ def test_criteria_from_the_stored_grades_are_the_answers_row_for_row(demo, db):
     assert len(frames.criteria) == 11 * len(frames.audits) == 11 * Audit.objects.count()
     pd.testing.assert_frame_equal(_as_text(frames.criteria), _criteria_from_answers())
     assert not {"version", "criterion_grades", "response"} & set(frames.audits.columns)
+
+
+def _reaction_from_answers(user, selection) -> pd.DataFrame:
+    """Each reaction and intention question's n, mean and SD just after training, from every answer
+    in scope one by one (the report counts them by value in the database)."""
+    from analysis.frames import sessions_in_selection, staff_in_selection
+    from surveys.scoring import ItemRule, item_score
+
+    sessions = sessions_in_selection(user=user, selection=selection)
+    answers = Answer.objects.filter(
+        response__submitted_at__isnull=False,
+        response__invitation__staff__in=staff_in_selection(user=user, selection=selection),
+        response__invitation__administration__session__in=sessions,
+        response__invitation__administration__phase="post",
+        item__scale__construct__in=("reaction", "intention"),
+    ).exclude(value="")
+    if selection.date_from:
+        answers = answers.filter(response__submitted_at__date__gte=selection.date_from)
+    if selection.date_to:
+        answers = answers.filter(response__submitted_at__date__lte=selection.date_to)
+    scored = [
+        (construct, code, text, item_score(ItemRule(0, None, kind, reverse, ""), value))
+        for construct, code, text, kind, reverse, value in answers.values_list(
+            "item__scale__construct", "item__code", "item__text", "item__kind", "item__reverse_coded", "value"
+        )
+    ]
+    frame = pd.DataFrame(scored, columns=["construct", "item", "label", "score"])
+    return (
+        frame.groupby(["construct", "item", "label"])["score"]
+        .agg(n="count", mean="mean", sd="std")
+        .reset_index()
+    )
+
+
+@pytest.mark.parametrize("params", [{}, {"from": "2025-01-01", "to": "2025-06-30"}, {"course": CSE}])
+def test_reaction_questions_are_counted_from_every_answer_in_scope(lead, params):
+    """The reaction questions' figures are what every answer in the reader's scope (and period, and
+    course) gives, scored one by one: the database's counts by value must lose or add none."""
+    selection = selection_from_params(user=lead, params=params)
+    got = build_frames(user=lead, selection=selection).reaction_items
+    expected = _reaction_from_answers(lead, selection)
+    assert len(expected) >= 4 and expected["n"].sum() >= 60  # enough answers to compare
+    got = got.sort_values(["construct", "item", "label"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        got[["construct", "item", "label", "n", "mean", "sd"]].astype({"n": "int64"}),
+        expected.astype({"n": "int64"}),
+        check_dtype=False,
+    )
 
 
 def test_criteria_of_two_rubric_versions_and_ungraded_criteria_are_the_answers_row_for_row(demo, db):

@@ -430,25 +430,30 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
             .order_by("-response_id")
             .values("response_id")[:ALPHA_SAMPLE_RESPONSES]
         )
-        item_rows = Answer.objects.filter(
-            response_id__in=sample_responses,
-            item__scale__construct__in=(Construct.ATTITUDES, Construct.KNOWLEDGE, Construct.CONFIDENCE),
-        ).exclude(item__kind=ItemKind.FREE_TEXT)
-        items = []
-        for response_id, construct, item_id, kind, reverse, correct, scale_id, value in item_rows.values_list(
-            "response_id",
-            "item__scale__construct",
-            "item_id",
-            "item__kind",
-            "item__reverse_coded",
-            "item__correct_answer",
-            "item__scale_id",
-            "value",
-        ):
-            score = item_score(ItemRule(item_id, scale_id, kind, reverse, correct), value)
-            if score is not None:
-                items.append((response_id, construct, item_id, score, "pre"))
-        return frame_from_rows(items, ["response", "construct", "item", "value", "phase"])
+        # Each question's rules are read once (a few rows) and each distinct answer to it scored
+        # once: the answers themselves come back as a frame, not a Python loop over each of them.
+        rules = {
+            item_id: (construct, ItemRule(item_id, scale_id, kind, reverse, correct))
+            for item_id, construct, scale_id, kind, reverse, correct in Item.objects.filter(
+                scale__construct__in=(Construct.ATTITUDES, Construct.KNOWLEDGE, Construct.CONFIDENCE)
+            )
+            .exclude(kind=ItemKind.FREE_TEXT)
+            .values_list("id", "scale__construct", "scale_id", "kind", "reverse_coded", "correct_answer")
+        }
+        answers = read_frame(
+            Answer.objects.filter(response_id__in=sample_responses, item_id__in=list(rules))
+            .exclude(value="")
+            .values_list("response_id", "item_id", "value"),
+            ["response", "item", "answer"],
+            text=["answer"],
+        )
+        scored = answers[["item", "answer"]].drop_duplicates()
+        scored["value"] = [
+            _scored_or_none(rules[item][1], answer) for item, answer in scored.itertuples(index=False)
+        ]
+        scored["construct"] = [rules[item][0] for item in scored["item"]]
+        frame = answers.merge(scored.dropna(subset=["value"]), on=["item", "answer"])
+        return frame.assign(phase="pre")[["response", "construct", "item", "value", "phase"]]
 
     def read_invitations() -> pd.DataFrame:
         return frame_from_rows(
@@ -641,14 +646,20 @@ def _categories_taken(values: pd.Series, at: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes[at], categories=categories)
 
 
+def _scored_or_none(rule: ItemRule, value: str) -> float | None:
+    """An answer's score, or None for an answer outside its scale (never stored by the form, so
+    not scored rather than failing the report)."""
+    try:
+        return item_score(rule, value)
+    except ValueError:
+        return None
+
+
 def _reaction_items(rows) -> pd.DataFrame:
     """Mean, SD and count of each reaction and intention question from (value, count) rows."""
     counts: dict[tuple, list[tuple[float, int]]] = {}
     for construct, code, text, position, kind, reverse, value, n in rows:
-        try:
-            score = item_score(ItemRule(0, None, kind, reverse, ""), value)
-        except ValueError:  # an answer outside the scale (never stored by the form); not scored
-            score = None
+        score = _scored_or_none(ItemRule(0, None, kind, reverse, ""), value)
         if score is not None:
             # Copies of a questionnaire repeat a question under a new version: one row per wording.
             counts.setdefault((construct, code, text), []).append((score, n, position))

@@ -161,10 +161,11 @@ def test_frames_use_a_constant_number_of_queries(demo, db, django_assert_max_num
     lead = User.objects.get(username="lead")
     small = selection_from_params(user=lead, params={"team": "assessment-team-north"})
     everything = selection_from_params(user=lead, params={})
-    # 13 reads, and the streamed read's savepoint and release (and on PostgreSQL its two SET LOCALs).
+    # 14 reads, and the streamed read's savepoint and release (and on PostgreSQL its two SET LOCALs).
     # One read fewer than before audits stored their criterion grades (no read of their answers),
-    # one more since the reaction questions are read before their answers are counted.
-    with django_assert_max_num_queries(17) as few:
+    # two more since the reaction questions, and the questions behind Cronbach's alpha, are read
+    # before their answers.
+    with django_assert_max_num_queries(18) as few:
         build_frames(user=lead, selection=small)
     with django_assert_max_num_queries(len(few.captured_queries)):
         build_frames(user=lead, selection=everything)
@@ -242,6 +243,45 @@ def test_reaction_questions_are_counted_from_every_answer_in_scope(lead, params)
     pd.testing.assert_frame_equal(
         got[["construct", "item", "label", "n", "mean", "sd"]].astype({"n": "int64"}),
         expected.astype({"n": "int64"}),
+        check_dtype=False,
+    )
+
+
+def test_item_scores_for_reliability_are_every_pre_training_answer_scored_one_by_one(lead, monkeypatch):
+    """With the sample large enough to hold every response before training, the item scores behind
+    Cronbach's alpha are each answer scored by the questionnaire's rules (reverse coding, the
+    knowledge questions' right answers), none lost and none added."""
+    from analysis import frames as frames_module
+    from surveys.scoring import ItemRule, item_score
+
+    monkeypatch.setattr(frames_module, "ALPHA_SAMPLE_RESPONSES", 10**9)
+    got = build_frames(user=lead, selection=Selection()).item_scores
+    answers = Answer.objects.filter(
+        response__submitted_at__isnull=False,
+        response__invitation__staff__in=StaffMember.objects.for_user(lead),
+        response__invitation__administration__phase="pre",
+        item__scale__construct__in=("attitudes", "knowledge", "confidence"),
+    ).exclude(item__kind=ItemKind.FREE_TEXT)
+    expected = [
+        (response, construct, item, score, "pre")
+        for response, construct, item, kind, reverse, correct, value in answers.values_list(
+            "response_id",
+            "item__scale__construct",
+            "item_id",
+            "item__kind",
+            "item__reverse_coded",
+            "item__correct_answer",
+            "value",
+        )
+        if (score := item_score(ItemRule(item, None, kind, reverse, correct), value)) is not None
+    ]
+    expected = pd.DataFrame(expected, columns=["response", "construct", "item", "value", "phase"])
+    assert len(expected) > 500 and expected["value"].nunique() > 2
+    assert set(got["construct"]) == {"attitudes", "knowledge", "confidence"}
+    key = ["response", "item"]
+    pd.testing.assert_frame_equal(
+        got.sort_values(key).reset_index(drop=True),
+        expected.sort_values(key).reset_index(drop=True),
         check_dtype=False,
     )
 
@@ -617,7 +657,7 @@ def test_the_report_keeps_a_constant_number_of_queries_with_its_new_charts(
 ):
     lead = User.objects.get(username="lead")
     small = selection_from_params(user=lead, params={"team": "assessment-team-north"})
-    with django_assert_max_num_queries(26) as few:  # the data stamp's aggregates and the frames
+    with django_assert_max_num_queries(27) as few:  # the data stamp's aggregates and the frames
         impact_report_get(user=lead, selection=small, use_cache=False)
     with django_assert_max_num_queries(len(few.captured_queries)):
         impact_report_get(user=lead, selection=selection_from_params(user=lead, params={}), use_cache=False)

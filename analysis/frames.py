@@ -331,7 +331,10 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         scale__construct__in=LEARNING,
     )
     referrals_qs = Referral.objects.filter(_in_period(selection, "made_on"), staff__in=staff)
-    submitted = Audit.objects.filter(status=AuditStatus.SUBMITTED, referral__in=referrals_qs)
+    # Filtered through the referral join itself: a subquery on the referrals scanned them twice.
+    submitted = Audit.objects.filter(
+        _in_period(selection, "referral__made_on"), status=AuditStatus.SUBMITTED, referral__staff__in=staff
+    )
 
     def read_scores() -> pd.DataFrame:
         # A row per scale score (several per response): the query returns ids and the score only.

@@ -99,3 +99,24 @@ def test_a_column_count_that_does_not_match_the_names_is_refused(referrals):
 def test_a_type_for_a_column_not_named_is_refused(db):
     with pytest.raises(ValueError, match="not among the columns"):
         read_frame(Referral.objects.values_list("id"), ["referral"], dates=["made_on"])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the estimate is PostgreSQL's statistics")
+def test_a_table_is_streamed_when_its_estimate_is_large_or_missing(referrals, monkeypatch):
+    from analysis.rows import worth_streaming
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'practice_referral'")
+        if cursor.fetchone()[0] < 0:  # never analysed: no estimate, so streamed to be safe
+            assert worth_streaming(Referral)
+        cursor.execute("ANALYZE practice_referral")
+    assert not worth_streaming(Referral)  # 15 rows
+    monkeypatch.setattr(rows_module, "STREAM_ABOVE_ROWS", 10)
+    assert worth_streaming(Referral)
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="the plain path")
+def test_other_databases_always_read_in_chunks(db):
+    from analysis.rows import worth_streaming
+
+    assert worth_streaming(Referral)

@@ -27,7 +27,7 @@ from django.db.models import Model, QuerySet
 # Python tuples (or lines of text) at once.
 CHUNK_ROWS = 100_000
 # Above this many rows in its table (the planner's estimate), a frame is worth streaming (see
-# ``read_frame``): below it, one string of every line is quicker (about a third, for the 129,000
+# ``read_frame``): below it, one string of every line is quicker (about 30% less time for the 129,000
 # scale scores of a local authority) and small enough to hold twice.
 STREAM_ABOVE_ROWS = 1_000_000
 # Work memory for a streamed read (see ``read_frame``): joining ten million scores to two million
@@ -79,7 +79,7 @@ def read_frame(
     as ``ImpactFrames`` holds them); ``text`` the columns holding strings. ``streamed`` reads the
     rows in chunks through a server-side cursor, in a transaction of its own, so that a national
     report never holds the whole result twice over (the driver's copy and the frame's): for a
-    large table only (``worth_streaming``), since it costs about a third more at smaller sizes.
+    large table only (``worth_streaming``), since at smaller sizes it takes about 40% longer.
     """
     unknown = (set(text) | set(booleans) | set(dates)) - set(columns)
     if unknown:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ._common import Result, numeric_column, require_columns
 from .errors import AnalysisInputError
@@ -133,15 +133,17 @@ def _no_correction(n: int) -> float:
     return 1.0
 
 
-def _weighted_aggregate(
-    cells: np.ndarray,
+def _weighted_aggregates(
+    member: np.ndarray,
     att: np.ndarray,
     influence: np.ndarray,
     cell_cohort: np.ndarray,
     unit_cohort: np.ndarray,
     cohort_share: np.ndarray,
-) -> tuple[float, np.ndarray]:
-    """Average of ATT(g, t) over ``cells`` weighted by cohort share, and its influence function.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Averages of ATT(g, t) weighted by cohort share, and their influence functions, for several
+    aggregates at once: row a of ``member`` (aggregates x cells, boolean) picks aggregate a's cells.
+    Returns the estimates (one per aggregate) and their influence functions (units x aggregates).
 
     The weights ``p_g / sum p_g`` are estimated (cohort shares in the sample), so their own influence
     function is added, as in Callaway and Sant'Anna (2021, Appendix) and ``did::aggte``'s ``wif``. For
@@ -152,17 +154,18 @@ def _weighted_aggregate(
     where :math:`A_i` sums the ATTs of the cells belonging to unit i's cohort, :math:`B_i` counts them and
     :math:`S = \\sum_k p_{g(k)}`. That avoids building a units x cells indicator matrix.
     """
-    p = cohort_share[cell_cohort[cells]]
-    total = p.sum()
-    w = p / total
-    estimate = float(w @ att[cells])
-    n_cohorts = len(cohort_share)
-    sum_att = np.bincount(cell_cohort[cells], weights=att[cells], minlength=n_cohorts)
-    count = np.bincount(cell_cohort[cells], minlength=n_cohorts).astype(float)
-    in_cohort = unit_cohort >= 0
-    weight_term = np.zeros(influence.shape[0])
-    weight_term[in_cohort] = sum_att[unit_cohort[in_cohort]] - count[unit_cohort[in_cohort]] * estimate
-    return estimate, influence[:, cells] @ w + weight_term / total
+    weights = member * cohort_share[cell_cohort]
+    total = weights.sum(axis=1)
+    weights /= total[:, None]
+    estimate = weights @ att
+    in_cohort = (cell_cohort[:, None] == np.arange(len(cohort_share))).astype(float)  # cells x cohorts
+    sum_att = (member * att) @ in_cohort  # aggregates x cohorts
+    count = member @ in_cohort
+    weight_term = np.zeros((influence.shape[0], len(member)))
+    treated = unit_cohort >= 0
+    cohort = unit_cohort[treated]
+    weight_term[treated] = (sum_att[:, cohort] - count[:, cohort] * estimate[:, None]).T
+    return estimate, influence @ weights.T + weight_term / total
 
 
 def staggered_did(
@@ -323,49 +326,58 @@ def staggered_did(
             "(need at least 2 of each)"
         )
 
-    z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
     correction = _small_sample if small_sample_correction else _no_correction
-    observed = np.isfinite(y)
+    # A row per period: each cell reads two periods, which are then contiguous in memory.
+    y_in = np.ascontiguousarray(y.T)
+    observed_in = np.isfinite(y_in)
+    # Comparison units in period t, before the cell's own cohort is taken out: untreated in both
+    # compared periods (t > b always, so untreated at t suffices).
+    if control == "never-treated":
+        comparison_in = np.broadcast_to(never, (n_periods, n_units))
+    else:
+        comparison_in = never | (big_g > periods[:, None])
     cells: list[tuple[int, int, int, int]] = []  # (cohort index, period index, base index, post)
     columns: list[np.ndarray] = []
     estimates: list[GroupTimeEffect] = []
     skipped = 0
-    cohorts_with_post: set[int] = set()
     cohorts_without_comparison: list[int] = []
     for c_idx, g in enumerate(cohorts):
         treated = big_g == g
+        not_treated = ~treated
         first_post = int(np.searchsorted(periods, g))  # index of the first period >= g
         post_base = first_post - 1
         any_post_comparison = False
         for ti in range(1, n_periods):
             is_post = ti >= first_post
             base = post_base if is_post else ti - 1
-            # not yet treated: untreated in both compared periods; t > b always, so G > t suffices
-            comparison = never if control == "never-treated" else never | ((big_g > periods[ti]) & ~treated)
-            both = observed[:, ti] & observed[:, base]
+            both = observed_in[ti] & observed_in[base]
             tr = treated & both
-            co = comparison & both
-            n_t, n_c = int(tr.sum()), int(co.sum())
+            co = comparison_in[ti] & not_treated & both
+            n_t, n_c = int(np.count_nonzero(tr)), int(np.count_nonzero(co))
             if is_post and n_c > 0:
                 any_post_comparison = True
             if n_t == 0 or n_c == 0:
                 skipped += 1
                 continue
-            delta = y[:, ti] - y[:, base]
+            delta = y_in[ti] - y_in[base]
             d_t, d_c = delta[tr], delta[co]
-            m_t, m_c = float(d_t.mean()), float(d_c.mean())
+            m_t, m_c = float(d_t.sum()) / n_t, float(d_c.sum()) / n_c
+            r_t, r_c = d_t - m_t, d_c - m_c
+            ss_t, ss_c = float(r_t @ r_t), float(r_c @ r_c)
             att = m_t - m_c
-            psi = np.zeros(n_units)
             # The sqrt(n / (n - 1)) factors are a small-sample correction: for a single comparison they turn
             # sum(psi^2) / N^2 into s_t^2 / n_t + s_c^2 / n_c with unbiased variances (the Welch standard
             # error, as Card and Krueger 1994 report); R's did leaves them out; they vanish as n grows.
-            psi[tr] = (n_units / n_t) * correction(n_t) * (d_t - m_t)
-            psi[co] = -(n_units / n_c) * correction(n_c) * (d_c - m_c)
-            se = float(np.sqrt(psi @ psi) / n_units)
+            scale_t = (n_units / n_t) * correction(n_t)
+            scale_c = (n_units / n_c) * correction(n_c)
+            psi = np.zeros(n_units)
+            psi[tr] = scale_t * r_t
+            psi[co] = -scale_c * r_c
+            # sum(psi^2): the treated and comparison units are disjoint, so their parts add.
+            se = math.sqrt(scale_t * scale_t * ss_t + scale_c * scale_c * ss_c) / n_units
             columns.append(psi)
             cells.append((c_idx, ti, base, int(is_post)))
-            if is_post:
-                cohorts_with_post.add(c_idx)
             estimates.append(
                 GroupTimeEffect(
                     group=int(g),
@@ -380,9 +392,9 @@ def staggered_did(
                     n_treated=n_t,
                     n_comparison=n_c,
                     treated_change=m_t,
-                    treated_change_se=float(d_t.std(ddof=1) / math.sqrt(n_t)) if n_t > 1 else math.nan,
+                    treated_change_se=math.sqrt(ss_t / (n_t - 1) / n_t) if n_t > 1 else math.nan,
                     comparison_change=m_c,
-                    comparison_change_se=float(d_c.std(ddof=1) / math.sqrt(n_c)) if n_c > 1 else math.nan,
+                    comparison_change_se=math.sqrt(ss_c / (n_c - 1) / n_c) if n_c > 1 else math.nan,
                 )
             )
         if not any_post_comparison:
@@ -416,68 +428,64 @@ def staggered_did(
         se = float(np.sqrt(psi @ psi) / n_units)
         return DidAggregate(att=estimate, se=se, ci_low=estimate - z * se, ci_high=estimate + z * se)
 
-    post_cells = np.flatnonzero(post)
-    if len(post_cells) == 0:
+    if not post.any():
         raise AnalysisInputError("no post-treatment period could be estimated for any cohort")
-    simple = summarise(
-        *_weighted_aggregate(post_cells, att, influence, cell_cohort, unit_cohort, cohort_share)
+    estimate, psi = _weighted_aggregates(
+        post[None, :], att, influence, cell_cohort, unit_cohort, cohort_share
     )
+    simple = summarise(float(estimate[0]), psi[:, 0])
 
+    # Each cohort's effect: the plain mean of its post-treatment cells.
+    cohorts_with_post = np.unique(cell_cohort[post])
+    in_group = (cell_cohort[None, :] == cohorts_with_post[:, None]) & post[None, :]
+    group_mean = in_group / in_group.sum(axis=1, keepdims=True)
+    group_att = group_mean @ att
+    group_psi = influence @ group_mean.T
     group_effects = []
-    group_att, group_psi, group_index = [], [], []
-    for c_idx, g in enumerate(cohorts):
-        mine = np.flatnonzero(post & (cell_cohort == c_idx))
-        if len(mine) == 0:
-            continue
-        theta = float(att[mine].mean())
-        psi = influence[:, mine].mean(axis=1)
-        agg = summarise(theta, psi)
+    for k, c_idx in enumerate(cohorts_with_post):
+        agg = summarise(float(group_att[k]), group_psi[:, k])
+        g = cohorts[c_idx]
         group_effects.append(
             GroupEffect(
                 group=int(g),
-                att=theta,
+                att=agg.att,
                 se=agg.se,
                 ci_low=agg.ci_low,
                 ci_high=agg.ci_high,
                 n_units=int((big_g == g).sum()),
             )
         )
-        group_att.append(theta)
-        group_psi.append(psi)
-        group_index.append(c_idx)
-    group_cells = np.arange(len(group_index))
-    group_overall = summarise(
-        *_weighted_aggregate(
-            group_cells,
-            np.array(group_att),
-            np.column_stack(group_psi),
-            np.array(group_index, dtype=np.int64),
-            unit_cohort,
-            cohort_share,
-        )
+    estimate, psi = _weighted_aggregates(
+        np.ones((1, len(cohorts_with_post)), dtype=bool),
+        group_att,
+        group_psi,
+        cohorts_with_post,
+        unit_cohort,
+        cohort_share,
     )
+    group_overall = summarise(float(estimate[0]), psi[:, 0])
 
     event_times = np.array([e.event_time for e in estimates], dtype=np.int64)
+    events = np.unique(event_times)
+    at_event = event_times[None, :] == events[:, None]
+    event_att, event_psi = _weighted_aggregates(
+        at_event, att, influence, cell_cohort, unit_cohort, cohort_share
+    )
     event_study = []
-    dynamic_psi, dynamic_att = [], []
-    for e in np.unique(event_times):
-        mine = np.flatnonzero(event_times == e)
-        theta, psi = _weighted_aggregate(mine, att, influence, cell_cohort, unit_cohort, cohort_share)
-        agg = summarise(theta, psi)
+    for k, e in enumerate(events):
+        agg = summarise(float(event_att[k]), event_psi[:, k])
         event_study.append(
             EventTimeEffect(
                 event_time=int(e),
-                att=theta,
+                att=agg.att,
                 se=agg.se,
                 ci_low=agg.ci_low,
                 ci_high=agg.ci_high,
-                n_groups=len(mine),
+                n_groups=int(at_event[k].sum()),
             )
         )
-        if e >= 0:
-            dynamic_att.append(theta)
-            dynamic_psi.append(psi)
-    dynamic = summarise(float(np.mean(dynamic_att)), np.column_stack(dynamic_psi).mean(axis=1))
+    after = events >= 0
+    dynamic = summarise(float(np.mean(event_att[after])), event_psi[:, after].mean(axis=1))
 
     return DidResult(
         att_gt=tuple(estimates),

@@ -237,11 +237,14 @@ def _round(value: Any, decimals: int) -> float:
     return math.nan if number is None else round(number, decimals) + 0.0
 
 
-def _quarter_index(dates: pd.Series, origin: dt.date) -> pd.Series:
-    """Period number of each date, counting quarters from ``origin`` (the first period is 1)."""
-    d = pd.to_datetime(dates)
-    months = (d.dt.year - origin.year) * 12 + (d.dt.month - origin.month)
-    return (months // PERIOD_MONTHS + 1).astype("Int64")
+def _quarter_index(dates: pd.Series | np.ndarray, origin: dt.date) -> np.ndarray:
+    """Period number of each date, counting quarters from ``origin`` (the first period is 1), as
+    floats: NaN where the date is missing. Months are counted on the dates' numpy values, not
+    through pandas' per-field accessors (a third of the time of building a DiD panel)."""
+    months = np.asarray(pd.to_datetime(dates), dtype="datetime64[M]")
+    missing = np.isnat(months)
+    since = months.astype(np.int64) - ((origin.year - 1970) * 12 + origin.month - 1)
+    return np.where(missing, np.nan, since // PERIOD_MONTHS + 1)
 
 
 # --- level 1 ------------------------------------------------------------------------------------
@@ -416,25 +419,33 @@ def learning_section(frames: ImpactFrames) -> Section:
     labels = {p: _phase_label(*p) for p in phases}
     follow_ups = [p for p in phases if p[0] == "follow_up"]
     means_rows, change_rows, size_rows, verdicts, figures = [], [], [], [], {}
+    # A column per phase, a row per scale, person and session (pivot_table's result, faster),
+    # grouped once for every scale. A scale's own table then has a column for a phase only some
+    # other scale was asked at, with nobody in it: `answered` tells the two apart.
+    wide_all = (
+        scores.groupby(["construct", "person", "session", "phase", "offset_days"])["score"]
+        .mean()
+        .unstack(["phase", "offset_days"])
+        .sort_index(axis=1)
+    )
+    constructs = set(wide_all.index.get_level_values("construct"))
     for construct, name, outcome, unit, max_score, change_of_interest in LEARNING_CONSTRUCTS:
-        rows = scores[scores["construct"] == construct]
-        if rows.empty:
+        if construct not in constructs:
             continue
-        # A column per phase, a row per person and session: pivot_table's result, a fifth faster.
-        wide = (
-            rows.groupby(["person", "session", "phase", "offset_days"])["score"]
-            .mean()
-            .unstack(["phase", "offset_days"])
-            .dropna(how="all")
-            .sort_index(axis=1)
-        )
+        wide = wide_all.xs(construct, level="construct").dropna(how="all")
+        counts = wide.notna().sum()
+        answered = set(counts.index[counts > 0])
         for p in phases:
             column = wide[p] if p in wide.columns else pd.Series(dtype=float)
-            mean, _, _ = _mean_ci(column)
             means_rows.append(
-                {"scale": name, "phase": labels[p], "n": int(column.notna().sum()), "mean": _round(mean, 2)}
+                {
+                    "scale": name,
+                    "phase": labels[p],
+                    "n": int(column.notna().sum()),
+                    "mean": _round(column.mean(), 2),
+                }
             )
-        if ("pre", 0) not in wide.columns or ("post", 0) not in wide.columns:
+        if ("pre", 0) not in answered or ("post", 0) not in answered:
             continue
         pair = pd.DataFrame({"before": wide[("pre", 0)], "after": wide[("post", 0)]}).dropna()
         if len(pair) < MIN_CELL:
@@ -463,16 +474,21 @@ def learning_section(frames: ImpactFrames) -> Section:
             noun="people answering both before and after",
         )
         retention = {}
+        before, after = wide[("pre", 0)].to_numpy(float), wide[("post", 0)].to_numpy(float)
         for fu in follow_ups:
-            if fu not in wide.columns:
+            if fu not in answered:
                 continue
-            trio = pd.DataFrame({"pre": wide[("pre", 0)], "post": wide[("post", 0)], "fu": wide[fu]}).dropna()
-            gain = trio["post"].mean() - trio["pre"].mean()
-            if len(trio) >= MIN_CELL and abs(gain) > 1e-9:
+            later = wide[fu].to_numpy(float)
+            all_three = ~(np.isnan(before) | np.isnan(after) | np.isnan(later))
+            n_three = int(all_three.sum())
+            if n_three < MIN_CELL:
+                continue
+            gain = after[all_three].mean() - before[all_three].mean()
+            if abs(gain) > 1e-9:
                 # Retention: the share of the pre-to-post gain still there at follow-up.
                 retention[labels[fu]] = (
-                    len(trio),
-                    float((trio["fu"].mean() - trio["pre"].mean()) / gain * 100),
+                    n_three,
+                    float((later[all_three].mean() - before[all_three].mean()) / gain * 100),
                 )
         rc = result.reliable_change
         change_rows.append(
@@ -578,11 +594,10 @@ def _did_panel(
     audits: pd.DataFrame, first_trained: pd.Series, origin: dt.date, outcome: str = "score"
 ) -> pd.DataFrame:
     panel = audits[["staff", "made_on", outcome]].copy()
-    panel["period"] = _quarter_index(panel["made_on"], origin)
+    panel["period"] = _quarter_index(panel["made_on"], origin).astype(int)
     treated = first_trained.reindex(panel["staff"].to_numpy())
-    cohort = _quarter_index(pd.Series(treated.to_numpy()), origin)
-    panel["first_treated"] = cohort.fillna(0).astype(int).to_numpy()
-    panel["period"] = panel["period"].astype(int)
+    # Never trained (no first training): cohort 0.
+    panel["first_treated"] = np.nan_to_num(_quarter_index(treated.to_numpy(), origin), nan=0).astype(int)
     return panel.rename(columns={outcome: "outcome"})
 
 

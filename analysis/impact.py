@@ -881,16 +881,10 @@ def _auditor_agreement(frames: ImpactFrames) -> tuple[Table | None, str]:
         [first.loc[common, "score"].to_numpy(float), second.loc[common, "score"].to_numpy(float)]
     )
     alpha_interval = krippendorff_alpha(ratings, "interval")
-    crit = frames.criteria[frames.criteria["audit"].isin(doubled["audit"])].merge(
-        doubled[["audit", "referral", "is_second"]], on="audit"
-    )
-    pairs = crit.pivot_table(
-        index=["referral", "criterion"], columns="is_second", values="grade", aggfunc="first"
-    ).dropna()
+    a, b = _paired_grades(frames.criteria, doubled)
     kappa = math.nan
     exact = math.nan
-    if len(pairs) >= MIN_CELL and pairs.shape[1] == 2:
-        a, b = pairs[False].to_numpy(float), pairs[True].to_numpy(float)
+    if len(a) >= MIN_CELL:
         kappa = cohen_kappa(a, b, weights="quadratic")
         exact = float((a == b).mean() * 100)
     table = pd.DataFrame(
@@ -917,6 +911,27 @@ def _auditor_agreement(frames: ImpactFrames) -> tuple[Table | None, str]:
         "the estimates above."
     )
     return Table("practice_agreement", "How far auditors agree", table), text
+
+
+def _paired_grades(criteria: pd.DataFrame, doubled: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The grades the first and the second audit of a referral gave each criterion both graded,
+    as two aligned arrays (the first audit's, the second's), from ``doubled``'s audits. Where a
+    referral has two audits of a kind, the first listed counts. Keys and positions in numpy: the
+    same pairing as a pivot table, in a tenth of its time."""
+    row = pd.Index(doubled["audit"]).get_indexer(criteria["audit"])
+    graded = row >= 0
+    if not graded.any():
+        return np.empty(0), np.empty(0)
+    row = row[graded]
+    referral = pd.factorize(doubled["referral"])[0][row].astype(np.int64)
+    criterion, codes = pd.factorize(criteria["criterion"])
+    key = referral * len(codes) + criterion[graded]
+    is_second = doubled["is_second"].to_numpy(bool)[row]
+    grade = criteria["grade"].to_numpy(float)[graded]
+    first_keys, first_at = np.unique(key[~is_second], return_index=True)
+    second_keys, second_at = np.unique(key[is_second], return_index=True)
+    _, in_first, in_second = np.intersect1d(first_keys, second_keys, assume_unique=True, return_indices=True)
+    return grade[~is_second][first_at[in_first]], grade[is_second][second_at[in_second]]
 
 
 def _mixed_sensitivity(audits: pd.DataFrame, panel: pd.DataFrame) -> str:

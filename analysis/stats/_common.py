@@ -76,6 +76,8 @@ def numeric_column(data: pd.DataFrame, column: str, *, row_word: str = "row") ->
     line indexes rows by their line in the file).
     """
     raw = data[column]
+    if raw.dtype.kind in "biu":  # numpy booleans and integers: every value is a finite number
+        return pd.Series(raw.to_numpy(dtype=float), index=raw.index, name=raw.name)
     if pd.api.types.is_bool_dtype(raw):
         return raw.astype(float)
     if pd.api.types.is_numeric_dtype(raw):

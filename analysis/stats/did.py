@@ -272,11 +272,11 @@ def staggered_did(
             f"{first_treated!r} differs between rows of unit {bad}; it must be constant within a unit"
         )
 
-    periods = np.unique(t_raw).astype(np.int64)
+    periods, period_idx = np.unique(t_raw, return_inverse=True)
+    periods = periods.astype(np.int64)
     n_periods = len(periods)
     if n_periods < 2:
         raise AnalysisInputError(f"need at least 2 periods in {time!r}; found {n_periods}")
-    period_idx = np.searchsorted(periods, t_raw)
     # Average several audits of a unit in one period; bincount keeps this a vectorised pass.
     flat = unit_code * n_periods + period_idx
     sums = np.bincount(flat, weights=y_raw, minlength=n_all * n_periods)

@@ -141,3 +141,40 @@ def test_every_chart_has_text_and_unique_svg_ids(effective):
             assert isinstance(chart.table, pd.DataFrame)
             ids += re.findall(r'\bid="([^"]+)"', chart.svg)
     assert len(ids) == len(set(ids))
+
+
+def test_paired_grades_pair_each_criterion_of_a_referrals_two_audits():
+    # Referral 10: both audits grade a and b. Referral 20: only the first grades c (no pair for c),
+    # and it has two first audits (the first listed counts). Referral 30: first audit only.
+    doubled = pd.DataFrame(
+        {
+            "audit": [1, 2, 3, 4, 5, 6],
+            "referral": [10, 10, 20, 20, 20, 30],
+            "is_second": [False, True, False, False, True, False],
+        }
+    )
+    criteria = pd.DataFrame(
+        {
+            "audit": [1, 2, 1, 2, 3, 4, 5, 3, 6, 99],
+            "criterion": ["a", "a", "b", "b", "a", "a", "a", "c", "a", "a"],
+            "grade": [4, 3, 2, 2, 1, 4, 2, 3, 4, 1],
+        }
+    )
+    first, second = impact._paired_grades(criteria, doubled)
+    # A plain loop over referrals and criteria: the first listed grade of each kind of audit.
+    expected = []
+    for referral, audits in doubled.groupby("referral"):
+        rows = criteria.merge(audits, on="audit")
+        for _, graded in rows.groupby("criterion"):
+            kinds = graded.drop_duplicates("is_second").set_index("is_second")["grade"]
+            if len(kinds) == 2:
+                expected.append((kinds[False], kinds[True]))
+    assert sorted(zip(first.tolist(), second.tolist(), strict=True)) == sorted(expected)
+    assert sorted(expected) == [(1.0, 2.0), (2.0, 2.0), (4.0, 3.0)]
+
+
+def test_paired_grades_of_no_graded_audits_are_empty():
+    doubled = pd.DataFrame({"audit": [1, 2], "referral": [10, 10], "is_second": [False, True]})
+    criteria = pd.DataFrame({"audit": [7], "criterion": ["a"], "grade": [3]})
+    first, second = impact._paired_grades(criteria, doubled)
+    assert len(first) == len(second) == 0

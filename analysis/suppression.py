@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 SUPPRESSED = "c"
@@ -45,14 +46,17 @@ def suppress(
     non-numeric ones). The count itself is hidden too, since "3 people" is itself disclosive.
     """
     out = table.copy()
-    small = out[count_column].map(lambda n: n == SUPPRESSED or is_suppressed(n, threshold))
+    small = np.array([n == SUPPRESSED or is_suppressed(n, threshold) for n in out[count_column]], dtype=bool)
     if columns is None:
         columns = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c])]
     # The count is always hidden with its figures, even when the caller lists only the figures.
     columns = list(dict.fromkeys([*columns, count_column]))
     for column in columns:
-        out[column] = out[column].astype(object)
-        out.loc[small, column] = SUPPRESSED
+        # Objects, so that a "c" can stand among numbers (and whole numbers stay whole); set
+        # through numpy, as a masked assignment through .loc cost about 0.5 ms a column.
+        values = np.array(out[column].to_numpy(dtype=object), dtype=object)
+        values[small] = SUPPRESSED
+        out[column] = pd.Series(values, index=out.index, dtype=object)
     return out
 
 

@@ -36,7 +36,7 @@ from analysis.stats.mixed import mixed_model_check
 from analysis.stats.multiplicity import holm
 from analysis.stats.paired import paired_change
 from analysis.stats.power import further_observations_for_se, two_group_mde
-from analysis.stats.reliability import cronbach_alpha
+from analysis.stats.reliability import alpha_coefficient
 from analysis.stats.verdicts import format_number, verdict
 from analysis.suppression import MIN_CELL, SUPPRESSED, small_count, suppress
 from analysis.tidy import tidy_numbers
@@ -396,18 +396,20 @@ def reaction_section(frames: ImpactFrames) -> Section:
 # --- level 2 ------------------------------------------------------------------------------------
 
 
-def _scale_alpha(item_scores: pd.DataFrame, construct: str) -> tuple[float | None, int]:
-    items = item_scores[(item_scores["construct"] == construct) & (item_scores["phase"] == "pre")]
-    if items.empty:
-        return None, 0
-    wide = items.groupby(["response", "item"])["value"].first().unstack("item").dropna()
-    if len(wide) < MIN_CELL * 2 or wide.shape[1] < 2:
-        return None, len(wide)
-    try:
-        result = cronbach_alpha(wide)
-    except AnalysisInputError:
-        return None, len(wide)
-    return _finite(result.alpha), result.n
+def _scale_alphas(item_scores: pd.DataFrame) -> dict[str, float | None]:
+    """Each construct's Cronbach's alpha before training, from complete sets of answers (None with
+    fewer than 10 of them or fewer than 2 items). Grouped once for every construct."""
+    before = item_scores[item_scores["phase"] == "pre"]
+    if before.empty:
+        return {}
+    answers = before.groupby(["construct", "response", "item"])["value"].first().unstack("item")
+    alphas = {}
+    for construct in set(answers.index.get_level_values("construct")):
+        # Its own items (the other constructs' columns are empty here), then complete answers.
+        wide = answers.xs(construct, level="construct").dropna(axis=1, how="all").dropna()
+        enough = len(wide) >= MIN_CELL * 2 and wide.shape[1] >= 2
+        alphas[construct] = _finite(alpha_coefficient(wide.to_numpy(float))) if enough else None
+    return alphas
 
 
 def learning_section(frames: ImpactFrames) -> Section:
@@ -419,6 +421,7 @@ def learning_section(frames: ImpactFrames) -> Section:
     labels = {p: _phase_label(*p) for p in phases}
     follow_ups = [p for p in phases if p[0] == "follow_up"]
     means_rows, change_rows, size_rows, verdicts, figures = [], [], [], [], {}
+    alphas = _scale_alphas(frames.item_scores)
     # A column per phase, a row per scale, person and session (pivot_table's result, faster),
     # grouped once for every scale. A scale's own table then has a column for a phase only some
     # other scale was asked at, with nobody in it: `answered` tells the two apart.
@@ -452,7 +455,7 @@ def learning_section(frames: ImpactFrames) -> Section:
             change_rows.append({"scale": name, "n": len(pair)})
             size_rows.append({"scale": name, "n": len(pair)})
             continue
-        alpha, _ = _scale_alpha(frames.item_scores, construct)
+        alpha = alphas.get(construct)
         # A negative alpha (items that do not hang together in a small sample) gives no usable
         # reliable change index; the change itself is still reported.
         usable = alpha if alpha is not None and 0 <= alpha < 1 else None
@@ -1115,7 +1118,7 @@ def _correlation(both: pd.DataFrame) -> dict[str, float]:
 def _chain_pairs(frames: ImpactFrames, knowledge: pd.DataFrame) -> pd.DataFrame:
     """One row per person and course: their knowledge gain on that course (just after minus before)
     and the change in their audit scores from before that course's training to after it."""
-    gains = knowledge.pivot_table(index=["person", "course"], columns="phase", values="score", aggfunc="mean")
+    gains = knowledge.groupby(["person", "course", "phase"])["score"].mean().unstack("phase")
     if not {"pre", "post"} <= set(gains.columns):
         return pd.DataFrame(columns=["person", "course", "gain", "change"])
     gain = (gains["post"] - gains["pre"]).dropna().rename("gain").reset_index()

@@ -13,7 +13,7 @@ from scipy import stats
 from ._common import Result, numeric_column, require_columns
 from .errors import AnalysisInputError
 
-__all__ = ["ItemStatistics", "ReliabilityResult", "cronbach_alpha", "feldt_interval"]
+__all__ = ["ItemStatistics", "ReliabilityResult", "alpha_coefficient", "cronbach_alpha", "feldt_interval"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,10 @@ class ReliabilityResult(Result):
     items: tuple[ItemStatistics, ...]
 
 
-def _alpha(values: np.ndarray) -> float:
+def alpha_coefficient(values: np.ndarray) -> float:
+    """Cronbach's alpha of complete answers (a row per respondent, a column per item), alone:
+    NaN when the total score does not vary. `cronbach_alpha` checks its input and adds the
+    interval and item statistics."""
     k = values.shape[1]
     item_var = values.var(axis=0, ddof=1).sum()
     total_var = values.sum(axis=1).var(ddof=1)
@@ -143,7 +146,7 @@ def cronbach_alpha(
         raise AnalysisInputError(f"too few complete respondents: {n} (need at least 2)")
     values = complete.to_numpy(dtype=float)
     k = values.shape[1]
-    alpha = _alpha(values)
+    alpha = alpha_coefficient(values)
     low, high = feldt_interval(alpha, n, k, confidence)
 
     total = values.sum(axis=1)
@@ -166,7 +169,7 @@ def cronbach_alpha(
                 mean=float(col.mean()),
                 difficulty=difficulty,
                 item_rest_correlation=r,
-                alpha_if_deleted=_alpha(np.delete(values, j, axis=1)) if k > 2 else math.nan,
+                alpha_if_deleted=alpha_coefficient(np.delete(values, j, axis=1)) if k > 2 else math.nan,
             )
         )
     return ReliabilityResult(

@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -163,7 +164,7 @@ def test_paired_grades_pair_each_criterion_of_a_referrals_two_audits():
     first, second = impact._paired_grades(criteria, doubled)
     # A plain loop over referrals and criteria: the first listed grade of each kind of audit.
     expected = []
-    for referral, audits in doubled.groupby("referral"):
+    for _, audits in doubled.groupby("referral"):
         rows = criteria.merge(audits, on="audit")
         for _, graded in rows.groupby("criterion"):
             kinds = graded.drop_duplicates("is_second").set_index("is_second")["grade"]
@@ -178,3 +179,29 @@ def test_paired_grades_of_no_graded_audits_are_empty():
     criteria = pd.DataFrame({"audit": [7], "criterion": ["a"], "grade": [3]})
     first, second = impact._paired_grades(criteria, doubled)
     assert len(first) == len(second) == 0
+
+
+def test_each_scales_alpha_is_cronbachs_alpha_of_its_own_complete_answers():
+    from analysis.stats.reliability import cronbach_alpha
+
+    frames = make_frames(seed=3, practice_effect=8.0)
+    knowledge = frames.item_scores[frames.item_scores["phase"] == "pre"]
+    # A second scale answered by the same responses, with items of its own.
+    rng = np.random.default_rng(0)
+    confidence = knowledge.assign(
+        construct="confidence",
+        item="c" + knowledge["item"],
+        value=knowledge["value"] * 6 + rng.integers(0, 5, len(knowledge)),
+    )
+    items = pd.concat([knowledge, confidence], ignore_index=True)
+    # One answer missing: that response drops out of its own scale only.
+    items = items.drop(index=items[items["construct"] == "knowledge"].index[0])
+    learning = impact.learning_section(impact.ImpactFrames(**{**frames.__dict__, "item_scores": items}))
+    checked = 0
+    for construct, rows in items.groupby("construct"):
+        wide = rows.pivot_table(index="response", columns="item", values="value", aggfunc="first").dropna()
+        if construct in learning.figures:
+            expected = cronbach_alpha(wide).alpha
+            assert learning.figures[construct]["alpha"] == pytest.approx(expected, abs=1e-12), construct
+            checked += 1
+    assert checked == 2

@@ -13,7 +13,8 @@ who sees the Northbridge partnership, and ``admin``, who sees everything) it mea
 - peak memory: one cold report in a fresh subprocess, reporting ``tracemalloc``'s peak of Python
   allocations and the process's maximum resident set size.
 
-Then, in the same run and on the same database, the script an analyst would write by hand: a SQL
+In the same run and on the same database, taking turns with each cold page and cold data run (so
+that the machine's load drifts over both alike), the script an analyst would write by hand: a SQL
 export (``pandas.read_sql``), pandas, ``scipy.stats.ttest_rel`` for each construct's pre/post
 change and ``statsmodels`` for a two-group difference-in-differences (clustered by person) and a
 two-way fixed-effects regression on the audit scores. The ratio of the product's cold time (admin:
@@ -304,12 +305,17 @@ def main() -> None:
             cursor.execute("VACUUM ANALYZE")
     data = {"database": engine, "counts": counts(), "users": {}}
     users = [u for u in args.users.split(",") if u]
+    hand_script()  # warm-up
+    hand_with: dict[str, list[dict]] = {}
     for username in users:
         product_once(username, cold=True)  # warm-up: imports, connection, first-query costs
-        page, data_only = [], []
-        for _ in range(args.repeats):  # alternated, so load changes touch both alike
+        page, data_only, hand_with[username] = [], [], []
+        # The page, the data and the hand script in turn, so that a change in the machine's load
+        # (it is shared, and its speed drifts by a third within minutes) touches all three alike.
+        for _ in range(args.repeats):
             page.append(product_once(username, cold=True))
             data_only.append(product_once(username, cold=True, charts=False))
+            hand_with[username].append(hand_script())
         product_once(username, cold=False)  # the last cold call cached an undrawn report: draw it
         cached = [product_once(username, cold=False) for _ in range(args.repeats)]
         data["users"][username] = {
@@ -325,8 +331,9 @@ def main() -> None:
             "cached_queries": product_queries(username, cold=False),
             "memory": _child(["--child", "memory", "--user", username]),
         }
-    hand_script()  # warm-up
-    hand = [hand_script() for _ in range(args.repeats)]
+    reference = "admin" if "admin" in data["users"] else users[0]
+    # The hand script's runs made in turn with the reference user's: the ratio compares like with like.
+    hand = hand_with[reference]
     data["hand"] = {
         "seconds": _median([h["seconds"] for h in hand]),
         "export_s": _median([h["export_s"] for h in hand]),
@@ -335,7 +342,9 @@ def main() -> None:
         "results": hand[-1]["results"],
         "memory": _child(["--child", "hand-memory"]),
     }
-    reference = "admin" if "admin" in data["users"] else users[0]
+    data["hand"]["with_each_user_s"] = {
+        u: _median([h["seconds"] for h in runs]) for u, runs in hand_with.items()
+    }
     data["ratio_product_to_hand"] = data["users"][reference]["cold_s"] / data["hand"]["seconds"]
     data["ratio_data_to_hand"] = data["users"][reference]["cold_data_s"] / data["hand"]["seconds"]
     data["ratio_reference_user"] = reference
@@ -357,7 +366,10 @@ def main() -> None:
         )
     h = data["hand"]
     print()
-    print("| Hand script | Median s | export s | statistics s | Peak traced MiB | Max RSS MiB |")
+    print(
+        f"| Hand script (in turn with {reference}'s runs) | Median s | export s | statistics s "
+        "| Peak traced MiB | Max RSS MiB |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     print(
         f"| SQL export + pandas + scipy + statsmodels | {h['seconds']:.2f} | {h['export_s']:.2f} "
@@ -365,6 +377,10 @@ def main() -> None:
         f"| {h['memory']['maxrss_mib']:.0f} |"
     )
     print()
+    print(
+        "Hand script median with each user's runs: "
+        + ", ".join(f"{u} {v:.2f} s" for u, v in h["with_each_user_s"].items())
+    )
     print(f"Product ({reference}, cold page) / hand script: {data['ratio_product_to_hand']:.2f}x")
     print(f"Product ({reference}, cold data for the API) / hand script: {data['ratio_data_to_hand']:.2f}x")
     print(f"Hand script results: {json.dumps(h['results'])}")

@@ -82,10 +82,11 @@ def _frame(data, outcome, staff, team, time, first_treated, treated) -> pd.DataF
 
 
 def _labels(ids: pd.Series) -> pd.Series:
-    """Group labels: whole-number ids as they are (converting them to text for a report's 20,000
-    audits took a few milliseconds each time), anything else as text, so that a missing id is a
-    group of its own ("nan") rather than a dropped row."""
-    return ids if ids.dtype.kind in "iu" else ids.astype(str)
+    """Group labels: numpy whole-number ids as they are (converting them to text for a report's
+    20,000 audits took a few milliseconds each time, and groups them no differently); anything
+    else, nullable integers included, as text. A missing id stays missing either way, and its row
+    is dropped with the other incomplete ones."""
+    return ids if isinstance(ids.dtype, np.dtype) and ids.dtype.kind in "iu" else ids.astype(str)
 
 
 def _group_means(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analysis.impact import ImpactFrames
@@ -242,28 +242,38 @@ def _in_period(selection: Selection, field: str) -> Q:
 def data_stamp() -> str:
     """Changes whenever anything a report reads changes, so cached reports are never stale.
 
-    One aggregate query per table, whatever the size of the data. Counts catch inserts and
+    Aggregates of each table, whatever the size of the data, read in one statement (nine queries
+    took a quarter longer, mostly in round trips and building them). Counts catch inserts and
     deletes; the latest id catches a delete followed by an insert (ids are never reused); the
-    latest ``updated_at`` catches edits (an audit regraded, a referral's outcome recorded). Links
+    latest ``updated_at`` catches edits (an audit regraded, a referral's outcome recorded). An
+    answered invitation is counted as its response (one each), without joining the two. Links
     that decide whose records a user sees (who manages a team, which team a person is in, which
     organisation a team belongs to and which partnership an organisation is in) have no
     ``updated_at``, so they are summed as id x link: moving anyone changes the sum.
     """
-    managers = Team.managers.through.objects
-    parts = [
-        ScaleScore.objects.aggregate(n=Count("id"), last=Max("id")),
-        Audit.objects.aggregate(n=Count("id"), last=Max("updated_at")),
-        Referral.objects.aggregate(n=Count("id"), last=Max("id"), edited=Max("updated_at")),
-        Attendance.objects.aggregate(n=Count("id"), last=Max("updated_at")),
-        Invitation.objects.aggregate(n=Count("id"), answered=Count("response")),
-        managers.aggregate(n=Count("id"), last=Max("id")),
-        StaffMember.objects.aggregate(n=Count("id"), last=Max("id"), teams=Sum(F("id") * F("team_id"))),
-        Team.objects.aggregate(n=Count("id"), orgs=Sum(F("id") * F("organisation_id"))),
-        Organisation.objects.aggregate(
-            n=Count("id"), partnerships=Sum(F("id") * Coalesce("partnership_id", 0))
-        ),
+    q = connection.ops.quote_name
+    # Each table's aggregates, with its fields' names standing for their quoted columns.
+    aggregates = [
+        (ScaleScore, "COUNT(*), MAX({id})"),
+        (Audit, "COUNT(*), MAX({updated_at})"),
+        (Referral, "COUNT(*), MAX({id}), MAX({updated_at})"),
+        (Attendance, "COUNT(*), MAX({updated_at})"),
+        (Invitation, "COUNT(*)"),
+        (Response, "COUNT({invitation})"),
+        (Team.managers.through, "COUNT(*), MAX({id})"),
+        (StaffMember, "COUNT(*), MAX({id}), SUM({id} * {team})"),
+        (Team, "COUNT(*), SUM({id} * {organisation})"),
+        (Organisation, "COUNT(*), SUM({id} * COALESCE({partnership}, 0))"),
     ]
-    return "|".join(f"{p}" for p in parts)
+    # Only the models' own table and column names go into the SQL: there are no values to pass.
+    tables = []
+    for k, (model, expressions) in enumerate(aggregates):
+        columns = {f.name: q(f.column) for f in model._meta.concrete_fields}
+        table = q(model._meta.db_table)
+        tables.append(f"(SELECT {expressions.format(**columns)} FROM {table}) AS part{k}")  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {' CROSS JOIN '.join(tables)}")  # noqa: S608  # nosec B608
+        return "|".join(str(value) for value in cursor.fetchone())
 
 
 # How many database connections read a report's frames at once (PostgreSQL, outside a transaction).

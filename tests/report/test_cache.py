@@ -6,9 +6,13 @@ from django.core.cache import cache
 
 from analysis.frames import data_stamp, selection_from_params
 from analysis.reports import impact_report_get
+from practice.models import Audit
 from practice.services import referral_update
-from tests.factories import StaffMemberFactory, TeamFactory
-from tests.report.scenario import practice_scenario
+from surveys.models import Administration, Invitation, Response, ScaleScore
+from surveys.services import invitations_create
+from tests.factories import CourseFactory, OrganisationFactory, StaffMemberFactory, TeamFactory
+from tests.report.scenario import answer_questionnaires, practice_scenario
+from training.models import Organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -96,11 +100,11 @@ def test_moving_a_person_to_another_team_changes_the_stamp(scenario, council):
     assert data_stamp() != stamp
 
 
-def test_the_stamp_is_a_constant_number_of_aggregate_queries(scenario, django_assert_num_queries):
-    with django_assert_num_queries(9):
+def test_the_stamp_is_one_query_whatever_the_data(scenario, django_assert_num_queries):
+    with django_assert_num_queries(1):
         data_stamp()
     StaffMemberFactory.create_batch(20, team=scenario.trained[0].team)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(1):
         data_stamp()
 
 
@@ -115,7 +119,7 @@ def test_json_and_csv_leave_charts_undrawn_and_a_page_draws_them_once(
     assert all(chart.is_drawn for chart in page.charts())
     # The drawn report replaced the undrawn one in the cache: a download after the page reads
     # only the data stamp and gets the drawings too.
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(1):
         again = impact_report_get(user=lead, selection=selection, charts=False)
     assert all(chart.is_drawn for chart in again.charts())
 
@@ -134,3 +138,60 @@ def test_the_api_and_table_downloads_never_draw_a_chart(scenario, lead, client, 
         assert client.get(f"/reports/impact/tables/{key}.xlsx").status_code == 200
     with pytest.raises(AssertionError, match="a chart was drawn"):
         client.get("/reports/impact/")
+
+
+def _rescored_with_a_scale_fewer(scenario, trainer):
+    # Re-scoring deletes a response's scores and stores those it can: no new row, one fewer (and
+    # not the latest, so only the count can tell).
+    ScaleScore.objects.filter(pk=ScaleScore.objects.order_by("pk").first().pk).delete()
+
+
+def _audit_regraded(scenario, trainer):
+    audit = Audit.objects.order_by("pk").first()
+    audit.score_0_100 = (audit.score_0_100 or 0) + 1
+    audit.save()
+
+
+def _invitation_answered(scenario, trainer):
+    invitation = Invitation.objects.filter(response__isnull=True).order_by("pk").first()
+    Response.objects.create(version=invitation.administration.version, invitation=invitation)
+
+
+def _attendees_invited(scenario, trainer):
+    invitations_create(administration=Administration.objects.get(session=scenario.session, phase="pre"))
+
+
+def _team_moved(scenario, trainer):
+    team = scenario.trained[0].team
+    team.organisation = Organisation.objects.get(slug="elsewhere")
+    team.save()
+
+
+def _organisation_left_its_partnership(scenario, trainer):
+    organisation = scenario.trained[0].team.organisation
+    organisation.partnership = None
+    organisation.save()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _rescored_with_a_scale_fewer,
+        _audit_regraded,
+        _invitation_answered,
+        _attendees_invited,
+        _team_moved,
+        _organisation_left_its_partnership,
+    ],
+)
+def test_every_change_a_report_reads_changes_the_stamp(team, manager, trainer, change):
+    scenario = practice_scenario(
+        team=team, manager=manager, n_trained=6, n_untrained=6, course=CourseFactory(owner=trainer)
+    )
+    OrganisationFactory(slug="elsewhere")
+    # Everyone answered after training but one, and nobody is invited before it yet.
+    answer_questionnaires(scenario.session, by=trainer, phases=("post",))
+    Response.objects.filter(invitation=Invitation.objects.order_by("pk").first()).delete()
+    stamp = data_stamp()
+    change(scenario, trainer)
+    assert data_stamp() != stamp

@@ -630,8 +630,9 @@ def _criteria(audits: pd.DataFrame, rubric: pd.DataFrame) -> pd.DataFrame:
     stored = audits[audits["criterion_grades"] != ""]
     for version, graded in stored.groupby("version", sort=False):
         criteria = rubric_rows.get(version, np.empty(0, np.intp))
-        strings = graded["criterion_grades"]
-        if (strings.str.len() != len(criteria)).any():
+        # As plain Python strings: a pandas string column's own methods make a Python call per value.
+        strings = graded["criterion_grades"].to_numpy(dtype=object)
+        if (np.fromiter(map(len, strings), np.int64, len(strings)) != len(criteria)).any():
             raise ValueError(
                 f"Audits of rubric version {version} store grades for other than its "
                 f"{len(criteria)} criteria: they no longer match the rubric."

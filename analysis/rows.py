@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 from django.db import connections, transaction
 from django.db.models import Model, QuerySet
+from django.db.models.expressions import Col
 
 # Rows are turned into a frame this many at a time, so a national report never holds millions of
 # Python tuples (or lines of text) at once.
@@ -120,13 +121,19 @@ def _read_csv_text(
         # fewer) columns than named would silently put values under the wrong names.
         raise ValueError(f"the query selects {compiler.col_count} columns, not {len(columns)}")
     aliases = [f"c{k}" for k in range(len(columns))]
-    # A text value is quoted, and starts with one extra character that the parser's caller strips,
-    # so an empty string stays an empty string rather than reading as missing like NULL. Dates
-    # are written as days since 1970 and booleans as 1 or 0: numbers are quicker to write and to
-    # read back than YYYY-MM-DD and t or f.
+    # A text value is quoted. The parser reads an empty one as missing, like NULL: for a column
+    # that cannot be NULL, that can only have been an empty string, so it is filled back in; a text
+    # value that may be NULL starts with one extra character that the parser's caller strips (a
+    # Python call per value, which is why the others go without). Dates are written as days since
+    # 1970 and booleans as 1 or 0: numbers are quicker to write and to read back than YYYY-MM-DD
+    # and t or f.
+    never_null = _never_null(rows, compiler, columns)
+    prefixed = [name for name in text if name not in never_null]
     fields = []
     for alias, name in zip(aliases, columns, strict=True):
-        if name in text:
+        if name in text and name in never_null:
+            fields.append(f"""'"' || replace({alias}::text, '"', '""') || '"'""")
+        elif name in text:
             fields.append(f"""'"_' || replace({alias}::text, '"', '""') || '"'""")
         elif name in dates:
             fields.append(f"({alias} - DATE '1970-01-01')")
@@ -147,7 +154,7 @@ def _read_csv_text(
             # The SQL is Django's own for the queryset, with its values passed as parameters.
             cursor.execute(f"SELECT string_agg({line}, E'\\n') FROM {source}", params)  # noqa: S608  # nosec B608
             [csv] = cursor.fetchone()
-        return _parse(csv or "", columns, text)
+        return _parse(csv or "", columns, text, prefixed)
     parts = []
     # In a transaction of its own: outside one, PostgreSQL would first copy the whole result aside
     # for a cursor WITH HOLD. Read through an ordinary cursor, the client library holds the whole
@@ -160,13 +167,25 @@ def _read_csv_text(
         with connection.chunked_cursor() as cursor:
             cursor.execute(f"SELECT {line} FROM {source}", params)  # noqa: S608  # nosec B608
             while chunk := cursor.fetchmany(CHUNK_ROWS):
-                parts.append(_parse("\n".join(row[0] for row in chunk), columns, text))
+                parts.append(_parse("\n".join(row[0] for row in chunk), columns, text, prefixed))
     if not parts:
-        return _parse("", columns, text)
+        return _parse("", columns, text, prefixed)
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
-def _parse(csv: str, columns: list[str], text: Sequence[str]) -> pd.DataFrame:
+def _never_null(rows: QuerySet, compiler, columns: list[str]) -> set[str]:
+    """The columns that are a NOT NULL field of the queryset's own table (a joined table's field
+    can still come back NULL from an outer join, and an expression may give NULL)."""
+    return {
+        name
+        for (expression, _, _), name in zip(compiler.select, columns, strict=True)
+        if isinstance(expression, Col)
+        and expression.alias == rows.query.base_table
+        and not expression.target.null
+    }
+
+
+def _parse(csv: str, columns: list[str], text: Sequence[str], prefixed: Sequence[str]) -> pd.DataFrame:
     if not csv:
         return pd.DataFrame([], columns=columns)
     frame = pd.read_csv(
@@ -179,5 +198,5 @@ def _parse(csv: str, columns: list[str], text: Sequence[str]) -> pd.DataFrame:
         na_values=[""],
     )
     for name in text:
-        frame[name] = frame[name].str.slice(1)
+        frame[name] = frame[name].str.slice(1) if name in prefixed else frame[name].fillna("")
     return frame

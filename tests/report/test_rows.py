@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from django.db import connection
-from django.db.models import F, FloatField, Value
+from django.db.models import Case, F, FloatField, Value, When
 from django.db.models.functions import Cast
 
 from analysis import rows as rows_module
@@ -17,7 +17,17 @@ from tests.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = ["referral", "staff", "made_on", "outcome_on", "outcome", "notes", "is_rereferral", "ratio"]
+COLUMNS = [
+    "referral",
+    "staff",
+    "made_on",
+    "outcome_on",
+    "outcome",
+    "notes",
+    "notes_or_null",
+    "is_rereferral",
+    "ratio",
+]
 AWKWARD_NOTES = ['comma, then "quotes"', "a line\nbreak", "", "NA", "trailing \\ backslash"]
 
 
@@ -45,8 +55,20 @@ def _query():
         .annotate(
             # A float that only survives a round trip through text if written in full.
             ratio=Cast(F("id"), FloatField()) / Value(3.0, output_field=FloatField()),
+            # Text that may be NULL as well as empty (the notes cannot be NULL).
+            notes_or_null=Case(When(outcome_on__isnull=True, then=Value(None)), default=F("notes")),
         )
-        .values_list("id", "staff_id", "made_on", "outcome_on", "outcome", "notes", "is_rereferral", "ratio")
+        .values_list(
+            "id",
+            "staff_id",
+            "made_on",
+            "outcome_on",
+            "outcome",
+            "notes",
+            "notes_or_null",
+            "is_rereferral",
+            "ratio",
+        )
     )
 
 
@@ -61,7 +83,7 @@ def _read(**options) -> pd.DataFrame:
     return read_frame(
         _query(),
         COLUMNS,
-        text=["outcome", "notes"],
+        text=["outcome", "notes", "notes_or_null"],
         booleans=["is_rereferral"],
         dates=["made_on", "outcome_on"],
         **options,
@@ -76,6 +98,11 @@ def test_read_frame_gives_the_plain_paths_frame(referrals, streamed, monkeypatch
     expected = _expected()
     assert len(got) == len(referrals) == 15
     assert got["notes"].tolist() == [r.notes for r in referrals]
+    assert got["notes_or_null"].isna().tolist() == [r.outcome_on is None for r in referrals]
+    assert got["notes_or_null"].fillna("NULL").tolist() == [
+        "NULL" if r.outcome_on is None else r.notes for r in referrals
+    ]
+    assert "" in got["notes"].tolist() and "" in got["notes_or_null"].tolist()
     assert got["ratio"].tolist() == [r.pk / 3.0 for r in referrals]
     assert got["is_rereferral"].tolist() == [r.is_rereferral for r in referrals]
     assert got["outcome_on"].isna().sum() == 5

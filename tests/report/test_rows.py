@@ -17,17 +17,9 @@ from tests.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = [
-    "referral",
-    "staff",
-    "made_on",
-    "outcome_on",
-    "outcome",
-    "notes",
-    "notes_or_null",
-    "is_rereferral",
-    "ratio",
-]
+# Read under their own names, but for the referral's and the person's ids.
+SAME_NAMES = ["made_on", "outcome_on", "outcome", "notes", "notes_or_null", "is_rereferral", "ratio"]
+COLUMNS = ["referral", "staff", *SAME_NAMES]
 AWKWARD_NOTES = ['comma, then "quotes"', "a line\nbreak", "", "NA", "trailing \\ backslash"]
 
 
@@ -58,17 +50,7 @@ def _query():
             # Text that may be NULL as well as empty (the notes cannot be NULL).
             notes_or_null=Case(When(outcome_on__isnull=True, then=Value(None)), default=F("notes")),
         )
-        .values_list(
-            "id",
-            "staff_id",
-            "made_on",
-            "outcome_on",
-            "outcome",
-            "notes",
-            "notes_or_null",
-            "is_rereferral",
-            "ratio",
-        )
+        .values_list("id", "staff_id", *SAME_NAMES)
     )
 
 

@@ -101,3 +101,27 @@ def test_inside_a_transaction_everything_is_read_on_the_callers_connection(monke
     with transaction.atomic():
         frames_module._read_all({"a": reader, "b": reader, "c": reader})
     assert seen == {threading.current_thread().name}
+
+
+def _workers() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("readers", [1, 2])
+def test_frames_are_read_without_parallel_workers_and_the_setting_is_put_back(monkeypatch, readers):
+    monkeypatch.setattr(frames_module, "FRAME_READERS", readers)
+    with connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers_per_gather = 3")
+    seen = []
+
+    def reader():
+        seen.append(_workers())
+        return 1
+
+    frames_module._read_all({"a": reader, "b": reader, "c": reader})
+    assert seen == ["0", "0", "0"]
+    assert _workers() == "3"  # the caller's connection as it was
+    with connection.cursor() as cursor:
+        cursor.execute("RESET max_parallel_workers_per_gather")

@@ -250,6 +250,46 @@ def _quarter_index(dates: pd.Series | np.ndarray, origin: dt.date) -> np.ndarray
 # --- level 1 ------------------------------------------------------------------------------------
 
 
+def _mean_table(frame: pd.DataFrame, index: list[str], columns: list[str], value: str) -> pd.DataFrame:
+    """The mean of ``value`` for each combination of the ``index`` columns (a row) and of the
+    ``columns`` columns (a column) present in ``frame``, both in sorted order: what
+    ``frame.groupby(index + columns)[value].mean().unstack(columns)`` gives, in about half its time
+    (grouping a local authority's scores by five keys, then pivoting, took about 20 ms). Rows with
+    a missing key are left out, as grouping leaves them out; a combination whose values are all
+    missing has a missing mean."""
+    row_of, rows = _combinations(frame, index)
+    column_of, cols = _combinations(frame, columns)
+    values = frame[value].to_numpy(dtype=float)
+    counted = (row_of >= 0) & (column_of >= 0) & ~np.isnan(values)
+    cell = row_of[counted] * len(cols) + column_of[counted]
+    size = len(rows) * len(cols)
+    sums = np.bincount(cell, weights=values[counted], minlength=size)
+    counts = np.bincount(cell, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (sums / counts).reshape(len(rows), len(cols))
+    return pd.DataFrame(means, index=rows, columns=cols)
+
+
+def _combinations(frame: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, pd.Index]:
+    """For each row of ``frame``, the position of its combination of the columns ``names`` among
+    the combinations present (sorted), or -1 when one of them is missing; and those combinations,
+    as a MultiIndex (an Index for one name)."""
+    codes, levels = zip(*(pd.factorize(frame[name], sort=True) for name in names), strict=True)
+    complete = np.logical_and.reduce([c >= 0 for c in codes]) if len(frame) else np.zeros(0, bool)
+    combined = np.zeros(int(complete.sum()), np.int64)
+    for code, level in zip(codes, levels, strict=True):
+        combined = combined * len(level) + code[complete]
+    present, position = np.unique(combined, return_inverse=True)
+    positions = np.full(len(frame), -1, np.int64)
+    positions[complete] = position
+    shape = [max(len(level), 1) for level in levels]
+    parts = np.unravel_index(present, shape) if len(present) else [np.zeros(0, np.int64)] * len(names)
+    arrays = [pd.Index(level).take(part) for level, part in zip(levels, parts, strict=True)]
+    if len(names) == 1:
+        return positions, arrays[0].rename(names[0])
+    return positions, pd.MultiIndex.from_arrays(arrays, names=names)
+
+
 def _intention_text(intention: pd.Series) -> tuple[str, dict[str, Any]]:
     """What the verdict says about intention to apply, and the figures behind it.
 
@@ -422,15 +462,10 @@ def learning_section(frames: ImpactFrames) -> Section:
     follow_ups = [p for p in phases if p[0] == "follow_up"]
     means_rows, change_rows, size_rows, verdicts, figures = [], [], [], [], {}
     alphas = _scale_alphas(frames.item_scores)
-    # A column per phase, a row per scale, person and session (pivot_table's result, faster),
-    # grouped once for every scale. A scale's own table then has a column for a phase only some
-    # other scale was asked at, with nobody in it: `answered` tells the two apart.
-    wide_all = (
-        scores.groupby(["construct", "person", "session", "phase", "offset_days"])["score"]
-        .mean()
-        .unstack(["phase", "offset_days"])
-        .sort_index(axis=1)
-    )
+    # A column per phase, a row per scale, person and session, worked out once for every scale. A
+    # scale's own table then has a column for a phase only some other scale was asked at, with
+    # nobody in it: `answered` tells the two apart.
+    wide_all = _mean_table(scores, ["construct", "person", "session"], ["phase", "offset_days"], "score")
     constructs = set(wide_all.index.get_level_values("construct"))
     for construct, name, outcome, unit, max_score, change_of_interest in LEARNING_CONSTRUCTS:
         if construct not in constructs:
@@ -1118,7 +1153,7 @@ def _correlation(both: pd.DataFrame) -> dict[str, float]:
 def _chain_pairs(frames: ImpactFrames, knowledge: pd.DataFrame) -> pd.DataFrame:
     """One row per person and course: their knowledge gain on that course (just after minus before)
     and the change in their audit scores from before that course's training to after it."""
-    gains = knowledge.groupby(["person", "course", "phase"])["score"].mean().unstack("phase")
+    gains = _mean_table(knowledge, ["person", "course"], ["phase"], "score")
     if not {"pre", "post"} <= set(gains.columns):
         return pd.DataFrame(columns=["person", "course", "gain", "change"])
     gain = (gains["post"] - gains["pre"]).dropna().rename("gain").reset_index()
@@ -1128,7 +1163,7 @@ def _chain_pairs(frames: ImpactFrames, knowledge: pd.DataFrame) -> pd.DataFrame:
     audits = audits[["staff", "made_on", "score"]].rename(columns={"staff": "person"})
     scored = pairs[["person", "course", "first_trained"]].merge(audits, on="person")
     scored["after"] = scored["made_on"] >= scored["first_trained"]
-    means = scored.groupby(["person", "course", "after"])["score"].mean().unstack()
+    means = _mean_table(scored, ["person", "course"], ["after"], "score")
     if not {True, False} <= set(means.columns):
         return pd.DataFrame(columns=["person", "course", "gain", "change"])
     change = (means[True] - means[False]).dropna().rename("change").reset_index()

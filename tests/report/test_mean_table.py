@@ -1,0 +1,65 @@
+"""``impact._mean_table`` must give what pandas' group-by-then-pivot gives, on the kinds of keys the
+report groups by: categories, integers and booleans, with missing keys, missing values and
+combinations seen more than once."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.impact import _mean_table
+
+
+def _frame(seed: int, n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    person = rng.integers(1, 30, n).astype(float)
+    person[rng.random(n) < 0.05] = np.nan  # a missing key: left out
+    score = rng.normal(50, 10, n)
+    score[rng.random(n) < 0.1] = np.nan  # a missing value: not counted
+    return pd.DataFrame(
+        {
+            "construct": pd.Categorical(
+                rng.choice(["knowledge", "attitudes", "confidence"], n),
+                categories=["attitudes", "confidence", "knowledge"],
+            ),
+            "person": person,
+            "session": rng.integers(1, 4, n),
+            "phase": pd.Categorical(
+                rng.choice(["pre", "post", "follow_up"], n), categories=["follow_up", "post", "pre"]
+            ),
+            "offset_days": rng.choice([0, 42, 91], n),
+            "after": rng.random(n) < 0.5,
+            "score": score,
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize(
+    ("index", "columns"),
+    [
+        (["construct", "person", "session"], ["phase", "offset_days"]),
+        (["person", "session"], ["phase"]),
+        (["person", "construct"], ["after"]),
+    ],
+)
+def test_it_is_the_grouped_means_pivoted(seed, index, columns):
+    frame = _frame(seed)
+    expected = frame.groupby(index + columns, observed=True)["score"].mean().unstack(columns)
+    if len(columns) > 1:
+        expected = expected.sort_index(axis=1)
+    got = _mean_table(frame, index, columns, "score")
+    pd.testing.assert_frame_equal(got, expected, check_index_type=True, check_column_type=True, rtol=1e-12)
+
+
+def test_a_combination_with_only_missing_values_is_a_row_with_a_missing_mean():
+    frame = pd.DataFrame({"person": [1, 1, 2], "phase": ["pre", "post", "pre"], "score": [1.0, 3.0, np.nan]})
+    got = _mean_table(frame, ["person"], ["phase"], "score")
+    assert got.index.tolist() == [1, 2] and got.columns.tolist() == ["post", "pre"]
+    assert got.loc[1, "pre"] == 1.0 and got.loc[1, "post"] == 3.0
+    assert np.isnan(got.loc[2, "pre"]) and np.isnan(got.loc[2, "post"])
+
+
+def test_no_rows_give_an_empty_table():
+    frame = _frame(0).iloc[:0]
+    got = _mean_table(frame, ["person", "session"], ["phase"], "score")
+    assert got.empty

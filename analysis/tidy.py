@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 # Columns holding counts of people, referrals or audits.
@@ -36,20 +37,37 @@ def tidy_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with negative zeros made zero and whole-number counts held as integers.
 
     A column mixing a count with statistics (a "value" column) should be built with
-    ``dtype=object`` so that its count stays a Python integer; this keeps it so.
+    ``dtype=object`` so that its count stays a Python integer; this keeps it so. Columns are worked
+    on as numpy arrays and the copy built at once: a report tidies about thirty small tables, and
+    pandas' own per-column steps (copy, drop missing, round, compare, assign) cost about half a
+    millisecond a table.
     """
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        count = is_count_column(str(column))
-        if pd.api.types.is_float_dtype(values):
+    columns = []
+    for label in frame.columns:
+        values = frame[label]
+        count = is_count_column(str(label))
+        if values.dtype == np.float64:
+            array = values.to_numpy()
+            finite = array[~np.isnan(array)]
+            if count and len(finite) and (finite == np.round(finite)).all():
+                columns.append(
+                    _objects([None if math.isnan(v) else int(v) for v in array.tolist()], frame.index)
+                )
+            else:
+                columns.append(pd.Series(array + 0.0, index=frame.index))
+        elif pd.api.types.is_float_dtype(values):  # a nullable float column: pandas' own way
             finite = values.dropna()
             if count and len(finite) and (finite == finite.round()).all():
-                out[column] = _objects([None if pd.isna(v) else int(v) for v in values], out.index)
+                columns.append(_objects([None if pd.isna(v) else int(v) for v in values], frame.index))
             else:
-                out[column] = values + 0.0
+                columns.append(values + 0.0)
         elif values.dtype == object:
-            out[column] = _objects([tidy_value(v, count=count) for v in values], out.index)
+            columns.append(_objects([tidy_value(v, count=count) for v in values], frame.index))
+        else:
+            columns.append(values)
+    # Built by position, then given the frame's own labels (whatever they are: tuples, numbers).
+    out = pd.concat(columns, axis=1, ignore_index=True) if columns else frame.iloc[:, :0].copy()
+    out.columns = frame.columns
     return out
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -138,6 +139,17 @@ class ImpactFrames:
     )
     referrals_since: dt.date | None = None
     questionnaire_courses: int = 0
+
+    @cached_property
+    def first_audits(self) -> pd.DataFrame:
+        """The audits the practice measures read: each referral's first audit, with a score (a blind
+        second audit is there to compare auditors). Worked out once, as four sections read it."""
+        return self.audits[~self.audits["is_second"]].dropna(subset=["score"])
+
+    @cached_property
+    def first_training(self) -> pd.Series:
+        """When each trained person was first trained on any selected course (staff -> date)."""
+        return _first_training(self.training)
 
     def __post_init__(self) -> None:
         # Dates arrive from the database as Python objects. Held like that, every comparison,
@@ -673,7 +685,7 @@ def _first_training(training: pd.DataFrame) -> pd.Series:
 
 def practice_section(frames: ImpactFrames) -> Section:
     title = "Level 3: quality of the referrals staff make"
-    audits = frames.audits[~frames.audits["is_second"]].dropna(subset=["score"])
+    audits = frames.first_audits
     staff_audited = audits["staff"].nunique()
     if staff_audited < PRACTICE_MIN_STAFF:
         return _too_few(title, "practice", "3", "audited staff", staff_audited, needed=PRACTICE_MIN_STAFF)
@@ -681,7 +693,7 @@ def practice_section(frames: ImpactFrames) -> Section:
         audits["made_on"].min(),
         frames.training["first_trained"].min() if not frames.training.empty else audits["made_on"].min(),
     )
-    first = _first_training(frames.training)
+    first = frames.first_training
     panel = _did_panel(audits, first, origin)
     try:
         result = _run_did(panel)
@@ -1029,7 +1041,7 @@ OUTCOME_MEASURES = (
 
 def outcomes_section(frames: ImpactFrames) -> Section:
     title = "Level 4a: what happened to the referrals"
-    first = _first_training(frames.training)
+    first = frames.first_training
     refs = frames.referrals[frames.referrals["staff"].isin(first.index)].copy()
     if refs.empty:
         return _too_few(title, "outcomes", "4a", "referrals by trained staff", 0)
@@ -1167,7 +1179,7 @@ def _chain_pairs(frames: ImpactFrames, knowledge: pd.DataFrame) -> pd.DataFrame:
     gain = (gains["post"] - gains["pre"]).dropna().rename("gain").reset_index()
     trained = frames.training.rename(columns={"staff": "person"})[["person", "course", "first_trained"]]
     pairs = gain.merge(trained, on=["person", "course"])
-    audits = frames.audits[~frames.audits["is_second"]].dropna(subset=["score"])
+    audits = frames.first_audits
     audits = audits[["staff", "made_on", "score"]].rename(columns={"staff": "person"})
     scored = pairs[["person", "course", "first_trained"]].merge(audits, on="person")
     scored["after"] = scored["made_on"] >= scored["first_trained"]
@@ -1346,7 +1358,7 @@ def chain_section(frames: ImpactFrames) -> Section:
 
 def course_comparison_section(frames: ImpactFrames) -> Section:
     title = "Which courses change practice"
-    audits = frames.audits[~frames.audits["is_second"]].dropna(subset=["score"])
+    audits = frames.first_audits
     if audits.empty or frames.training.empty:
         return _too_few(title, "courses", "3", "audits of trained staff", 0)
     origin = min(audits["made_on"].min(), frames.training["first_trained"].min())
@@ -1480,13 +1492,13 @@ def data_quality_section(frames: ImpactFrames) -> Section:
             "value": f"{doubled / audited_refs * 100:.0f}% ({doubled})" if audited_refs else "none",
         }
     )
-    first_audits = audits[~audits["is_second"]].dropna(subset=["score"])
+    first_audits = frames.first_audits
     mde_text = ""
     if len(first_audits) >= MIN_CELL * 2:
         sd = float(first_audits["score"].std(ddof=1))
         per_staff = first_audits.groupby("staff").size().mean()
         icc = _icc(first_audits)
-        n_trained = first_audits["staff"].isin(_first_training(frames.training).index).sum()
+        n_trained = first_audits["staff"].isin(frames.first_training.index).sum()
         n_other = len(first_audits) - n_trained
         if n_trained >= MIN_CELL and n_other >= MIN_CELL and math.isfinite(sd) and sd > 0:
             mde = two_group_mde(n_trained, n_other, icc=icc, cluster_size=per_staff) * sd

@@ -1,5 +1,6 @@
 """Impact-report frames generated with known effects, for testing the assembly without a database."""
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -131,7 +132,7 @@ def make_frames(
 
 def replace(frames: ImpactFrames, **changes) -> ImpactFrames:
     """A copy of ``frames`` with some frames (or fields) replaced."""
-    return ImpactFrames(**{**frames.__dict__, **changes})
+    return dataclasses.replace(frames, **changes)
 
 
 def make_chain_frames(

@@ -1,5 +1,6 @@
 """The report's sections on synthetic frames with known truths: every verdict wording branch."""
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -103,7 +104,7 @@ def test_chain_branches():
         after = audits["made_on"] >= audits["staff"].map(first)
         bump = audits["staff"].map(gain).fillna(0) * sign
         audits.loc[after.fillna(False), "score"] += bump[after.fillna(False)]
-        changed = impact.ImpactFrames(**{**frames.__dict__, "audits": audits})
+        changed = dataclasses.replace(frames, audits=audits)
         assert impact.chain_section(changed).verdict.startswith(expected)
 
 
@@ -115,7 +116,7 @@ def test_reaction_and_scrap_learning(effective):
 
 def test_small_selection_suppresses_every_people_figure():
     frames = make_frames(seed=11, n_staff=12)
-    tiny = impact.ImpactFrames(**{**frames.__dict__, "scores": frames.scores[frames.scores["person"] <= 4]})
+    tiny = dataclasses.replace(frames, scores=frames.scores[frames.scores["person"] <= 4])
     learning = impact.learning_section(tiny)
     assert learning.direction == "not_enough_data"
     assert "(c so far" in learning.verdict  # even the count of fewer than 5 is hidden
@@ -196,7 +197,7 @@ def test_each_scales_alpha_is_cronbachs_alpha_of_its_own_complete_answers():
     items = pd.concat([knowledge, confidence], ignore_index=True)
     # One answer missing: that response drops out of its own scale only.
     items = items.drop(index=items[items["construct"] == "knowledge"].index[0])
-    learning = impact.learning_section(impact.ImpactFrames(**{**frames.__dict__, "item_scores": items}))
+    learning = impact.learning_section(dataclasses.replace(frames, item_scores=items))
     checked = 0
     for construct, rows in items.groupby("construct"):
         wide = rows.pivot_table(index="response", columns="item", values="value", aggfunc="first").dropna()

@@ -1,5 +1,7 @@
 """Rater agreement, checked against published worked examples and R's irr package."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -104,6 +106,25 @@ def test_krippendorff_matches_pairwise_oracle_on_random_data():
     assert krippendorff_alpha(matrix, "interval") == pytest.approx(
         _pairwise_alpha(matrix, lambda a, b: (a - b) ** 2), abs=1e-12
     )
+
+
+def test_interval_alpha_on_scores_with_many_distinct_values():
+    # Audit scores (0-100, nearly every rating its own value): the interval alpha is worked out from
+    # deviations rather than a category x category matrix, and must still equal the pairs' definition.
+    rng = np.random.default_rng(5)
+    truth = rng.normal(60, 15, size=40)
+    matrix = truth[:, None] + rng.normal(0, 6, size=(40, 3))
+    matrix[rng.random(matrix.shape) < 0.3] = np.nan
+    matrix[0, 1:] = np.nan  # a unit rated once carries no information
+    assert len(np.unique(matrix[~np.isnan(matrix)])) > 60
+    assert krippendorff_alpha(matrix, "interval") == pytest.approx(
+        _pairwise_alpha(matrix, lambda a, b: (a - b) ** 2), abs=1e-12
+    )
+
+
+def test_interval_alpha_is_undefined_without_variation_between_pairable_ratings():
+    # Only the unit rated once differs: every pairable rating is 3, so there is no disagreement to expect.
+    assert math.isnan(krippendorff_alpha(np.array([[3.0, 3.0], [3.0, 3.0], [5.0, np.nan]]), "interval"))
 
 
 def test_fleiss_1971_psychiatric_diagnoses():

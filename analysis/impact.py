@@ -31,7 +31,7 @@ from analysis.charts import (
     phase_chart,
 )
 from analysis.stats.agreement import cohen_kappa, krippendorff_alpha
-from analysis.stats.did import staggered_did
+from analysis.stats.did import staggered_did, staggered_did_each
 from analysis.stats.errors import AnalysisInputError
 from analysis.stats.mixed import mixed_model_check
 from analysis.stats.multiplicity import holm
@@ -659,16 +659,13 @@ def _did_panel(
     )
 
 
+# Trained staff are compared with colleagues not yet trained; a cohort with no such colleagues
+# after its training (the last trained) is left out with a note rather than stopping the report.
+DID_OPTIONS = {"control": "not-yet-treated", "drop_uncomparable_cohorts": True}
+
+
 def _run_did(panel: pd.DataFrame):
-    return staggered_did(
-        panel,
-        "staff",
-        "period",
-        "outcome",
-        "first_treated",
-        control="not-yet-treated",
-        drop_uncomparable_cohorts=True,
-    )
+    return staggered_did(panel, "staff", "period", "outcome", "first_treated", **DID_OPTIONS)
 
 
 def _two_sided_p(att: float, se: float) -> float:
@@ -868,14 +865,18 @@ def _criteria_effects(frames: ImpactFrames, audits: pd.DataFrame, panel: pd.Data
     code_of, codes = pd.factorize(grades["criterion"], use_na_sentinel=False)
     label_of, labels = pd.factorize(grades["label"], use_na_sentinel=False)
     pair_of, pairs = pd.factorize(code_of * len(labels) + label_of)
+    # One column of grades per criterion, missing where an audit has no grade for it, so that the
+    # criteria are estimated together on the panel's cells and weights.
+    grade_of = np.full((len(panel), len(pairs)), np.nan)
+    grade_of[rows, pair_of] = grade_values
+    outcomes = [f"criterion_{k}" for k in range(len(pairs))]
+    wide = panel.assign(**dict(zip(outcomes, grade_of.T, strict=True)))
+    estimated = staggered_did_each(wide, "staff", "period", outcomes, "first_treated", **DID_OPTIONS)
     results = []
-    for k, pair in enumerate(pairs):
-        code, label = codes[pair // len(labels)], labels[pair % len(labels)]
-        mine = pair_of == k
-        try:
-            result = _run_did(panel.iloc[rows[mine]].assign(outcome=grade_values[mine]))
-        except AnalysisInputError:
+    for pair, result in zip(pairs, estimated.values(), strict=True):
+        if isinstance(result, AnalysisInputError):
             continue
+        code, label = codes[pair // len(labels)], labels[pair % len(labels)]
         simple = result.aggregations["simple"]
         results.append(
             {

@@ -923,22 +923,21 @@ def _criteria_effects(frames: ImpactFrames, audits: pd.DataFrame, panel: pd.Data
 
 
 def _auditor_agreement(frames: ImpactFrames) -> tuple[Table | None, str]:
-    audits = frames.audits.dropna(subset=["score"])
-    # Referrals with both a first and a blind second audit (vectorised: a per-group filter took
-    # seconds at local-authority scale).
-    kinds = audits.groupby("referral")["is_second"].agg(["any", "all"])
-    both = kinds.index[kinds["any"] & ~kinds["all"]]
-    doubled = audits[audits["referral"].isin(both)]
-    n_referrals = doubled["referral"].nunique()
+    score = frames.audits["score"].to_numpy(float)
+    scored = np.flatnonzero(~np.isnan(score))
+    # Referrals with both a first and a blind second audit, and the first listed audit of each
+    # kind, by position in numpy: grouping by referral and indexing by it took three times as long.
+    referral, referrals = pd.factorize(frames.audits["referral"].to_numpy()[scored])
+    is_second = frames.audits["is_second"].to_numpy(bool)[scored]
+    first_of = _first_listed(referral, ~is_second, len(referrals))
+    second_of = _first_listed(referral, is_second, len(referrals))
+    both = (first_of >= 0) & (second_of >= 0)
+    n_referrals = int(both.sum())
     if n_referrals < MIN_CELL:
         return None, ""
-    first = doubled[~doubled["is_second"]].drop_duplicates("referral").set_index("referral")
-    second = doubled[doubled["is_second"]].drop_duplicates("referral").set_index("referral")
-    common = first.index.intersection(second.index)
     # One row per referral (unit), one column per auditor: first and second.
-    ratings = np.column_stack(
-        [first.loc[common, "score"].to_numpy(float), second.loc[common, "score"].to_numpy(float)]
-    )
+    ratings = np.column_stack([score[scored[first_of[both]]], score[scored[second_of[both]]]])
+    doubled = frames.audits.iloc[scored[both[referral]]]
     alpha_interval = krippendorff_alpha(ratings, "interval")
     a, b = _paired_grades(frames.criteria, doubled)
     kappa = math.nan
@@ -970,6 +969,16 @@ def _auditor_agreement(frames: ImpactFrames) -> tuple[Table | None, str]:
         "the estimates above."
     )
     return Table("practice_agreement", "How far auditors agree", table), text
+
+
+def _first_listed(group: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
+    """For each of ``n_groups`` groups, the position of its first row (in ``group``, group codes)
+    where ``mask`` holds, or -1 if it has none."""
+    positions = np.flatnonzero(mask)
+    present, first = np.unique(group[positions], return_index=True)
+    out = np.full(n_groups, -1, np.int64)
+    out[present] = positions[first]
+    return out
 
 
 def _paired_grades(criteria: pd.DataFrame, doubled: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

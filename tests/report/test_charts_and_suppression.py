@@ -21,6 +21,27 @@ def test_missing_count_is_suppressed():
     assert out["share"].tolist() == [SUPPRESSED, 20.0]
 
 
+def test_suppression_copies_the_table_and_keeps_its_other_columns_as_they_were():
+    # Repeated index labels and a label of another type: the copy is built by position.
+    table = pd.DataFrame(
+        {
+            "course": pd.Categorical(["A", "B", "C"]),
+            "n": [3, 10, 7],
+            "mean": [1.5, 2.5, np.nan],
+            2024: pd.array([1, None, 3], dtype="Int64"),
+        },
+        index=[4, 4, 9],
+    )
+    before = table.copy()
+    out = suppress(table, columns=["mean"])
+    assert list(out.columns) == ["course", "n", "mean", 2024] and list(out.index) == [4, 4, 9]
+    assert out["n"].tolist() == [SUPPRESSED, 10, 7]
+    assert out["mean"].tolist()[:2] == [SUPPRESSED, 2.5] and math.isnan(out["mean"].iloc[2])
+    assert out["course"].dtype == "category" and out[2024].dtype == "Int64"
+    assert out[2024].iloc[0] == 1  # not listed, so not hidden
+    pd.testing.assert_frame_equal(table, before)
+
+
 def test_event_study_chart_is_inline_svg_with_text_alternative_and_table():
     effects = pd.DataFrame(
         {

@@ -291,15 +291,23 @@ def _combinations(frame: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, pd
     combined = np.zeros(int(complete.sum()), np.int64)
     for code, level in zip(codes, levels, strict=True):
         combined = combined * len(level) + code[complete]
-    present, position = np.unique(combined, return_inverse=True)
+    # np.unique(combined, return_inverse=True), with a hash rather than sorting every row: only the
+    # few combinations present are sorted (a third of the time for a local authority's scores).
+    position, present = pd.factorize(combined)
+    order = np.argsort(present)
+    rank = np.empty(len(present), np.int64)
+    rank[order] = np.arange(len(present))
+    present, position = present[order], rank[position]
     positions = np.full(len(frame), -1, np.int64)
     positions[complete] = position
     shape = [max(len(level), 1) for level in levels]
     parts = np.unravel_index(present, shape) if len(present) else [np.zeros(0, np.int64)] * len(names)
-    arrays = [pd.Index(level).take(part) for level, part in zip(levels, parts, strict=True)]
     if len(names) == 1:
-        return positions, arrays[0].rename(names[0])
-    return positions, pd.MultiIndex.from_arrays(arrays, names=names)
+        return positions, pd.Index(levels[0]).take(parts[0]).rename(names[0])
+    # From the factorized levels and codes as they are: from_arrays would factorize them again.
+    combinations = pd.MultiIndex(levels=levels, codes=parts, names=names, verify_integrity=False)
+    # A value seen only beside a missing key is in no combination, and so in no level, as before.
+    return positions, combinations if complete.all() else combinations.remove_unused_levels()
 
 
 def _intention_text(intention: pd.Series) -> tuple[str, dict[str, Any]]:

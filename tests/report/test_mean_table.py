@@ -63,3 +63,14 @@ def test_no_rows_give_an_empty_table():
     frame = _frame(0).iloc[:0]
     got = _mean_table(frame, ["person", "session"], ["phase"], "score")
     assert got.empty
+
+
+def test_a_key_seen_only_beside_a_missing_key_is_in_no_level():
+    # Person 3 only ever has a missing session: no row, and no level of the row labels, is theirs
+    # (sections read the labels' levels, as pandas' grouping would give them).
+    frame = pd.DataFrame(
+        {"person": [1, 2, 3], "session": [1.0, 1.0, np.nan], "phase": ["pre"] * 3, "score": [1.0, 2.0, 3.0]}
+    )
+    got = _mean_table(frame, ["person", "session"], ["phase"], "score")
+    assert got.index.tolist() == [(1, 1.0), (2, 1.0)]
+    assert got.index.levels[0].tolist() == [1, 2]

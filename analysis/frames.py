@@ -385,7 +385,7 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         # sent again on every row, and turning them into Python strings was most of the time.
         # At national scale this is ten million rows, so they are streamed in chunks; at a local
         # authority's (about 150,000) one string of them is quicker.
-        return read_frame(
+        scores = read_frame(
             answered.values_list(
                 "response__invitation__staff_id",
                 "response__invitation__administration_id",
@@ -395,12 +395,23 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
             ["person", "administration", "scale_id", "score"],
             streamed=worth_streaming(ScaleScore),
         )
+        administrations = frame_from_rows(
+            Administration.objects.filter(session__in=sessions).values_list(
+                "id", "session_id", "session__course_id", "phase", "offset_days", "anonymous"
+            ),
+            ["administration", "session", "course", "phase", "offset_days", "anonymous"],
+        )
+        scales = frame_from_rows(
+            Scale.objects.filter(construct__in=LEARNING).values_list("id", "construct", "code"),
+            ["scale_id", "construct", "scale"],
+        )
+        return _scores_frame(scores, administrations, scales)
 
-    def read_audits() -> pd.DataFrame:
+    def read_audits() -> tuple[pd.DataFrame, pd.DataFrame]:
         # Each audit's criterion grades come with it, stored as one short string (see _criteria):
         # read from the answers they were a row per criterion, ten times as many rows as audits.
         # (No ordering here or for the referrals: their default one made the database sort them.)
-        return read_frame(
+        audits = read_frame(
             submitted.order_by().values_list(
                 "id",
                 "referral_id",
@@ -428,16 +439,27 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
             text=["criterion_grades"],
             booleans=["is_second"],
             dates=["made_on"],
+        ).astype({"is_second": bool, "score": float})
+        # Every version's criteria in rubric order: the order of the digits of its audits' strings.
+        rubric = frame_from_rows(
+            Item.objects.filter(kind=ItemKind.RUBRIC_4)
+            .order_by(*RUBRIC_ORDER)
+            .values_list("version_id", "id", "code", "text"),
+            ["version", "item", "criterion", "label"],
         )
+        return audits.drop(columns=["version", "criterion_grades"]), _criteria(audits, rubric)
 
     def read_referrals() -> pd.DataFrame:
-        return read_frame(
+        referrals = read_frame(
             referrals_qs.order_by().values_list("id", "staff_id", "made_on", "outcome", "is_rereferral"),
             ["referral", "staff", "made_on", "outcome_group", "is_rereferral"],
             text=["outcome_group"],
             booleans=["is_rereferral"],
             dates=["made_on"],
         )
+        referrals["outcome_group"] = referrals["outcome_group"].map(OUTCOME_GROUPS).fillna("other")
+        # An empty selection gives object columns; a boolean mask or a mean on them would then fail.
+        return referrals.astype({"is_rereferral": bool})
 
     def read_reaction_items() -> pd.DataFrame:
         # Reaction and intention, question by question, after training: answers counted by value
@@ -535,29 +557,6 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
             dates=["first_trained"],
         )
 
-    def read_administrations() -> pd.DataFrame:
-        return frame_from_rows(
-            Administration.objects.filter(session__in=sessions).values_list(
-                "id", "session_id", "session__course_id", "phase", "offset_days", "anonymous"
-            ),
-            ["administration", "session", "course", "phase", "offset_days", "anonymous"],
-        )
-
-    def read_scales() -> pd.DataFrame:
-        return frame_from_rows(
-            Scale.objects.filter(construct__in=LEARNING).values_list("id", "construct", "code"),
-            ["scale_id", "construct", "scale"],
-        )
-
-    def read_rubric() -> pd.DataFrame:
-        # Every version's criteria in rubric order: the order of the digits of its audits' strings.
-        return frame_from_rows(
-            Item.objects.filter(kind=ItemKind.RUBRIC_4)
-            .order_by(*RUBRIC_ORDER)
-            .values_list("version_id", "id", "code", "text"),
-            ["version", "item", "criterion", "label"],
-        )
-
     def read_courses() -> pd.DataFrame:
         # Every course the user can see, marking those that have questionnaires answered with
         # names: the chain corrects for the number of them (a reader can look at each one's report).
@@ -576,6 +575,8 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
         # since the flag is worked out over every referral for the child.
         return Referral.objects.aggregate(first=Min("made_on"))["first"]
 
+    # Each reader finishes its own frames (the scores' labels, the audits' criteria), so that this
+    # work is done while the other connection's query is in the database, not after every read.
     read = _read_all(
         {
             "scores": read_scores,
@@ -585,25 +586,46 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
             "invitations": read_invitations,
             "training": read_training,
             "item_scores": read_item_scores,
-            "administrations": read_administrations,
             "courses": read_courses,
-            "scales": read_scales,
-            "rubric": read_rubric,
             "referrals_since": read_referrals_since,
         }
     )
 
+    audits, criteria = read["audits"]
+    visible = read["courses"]
+    course_frame = visible
+    if selection.course:
+        course_frame = course_frame[course_frame["course"] == selection.course.pk]
+    if selection.session:
+        course_frame = course_frame[course_frame["course"] == selection.session.course_id]
+    return ImpactFrames(
+        scores=read["scores"],
+        item_scores=read["item_scores"],
+        invitations=read["invitations"],
+        audits=audits,
+        criteria=criteria,
+        training=read["training"],
+        referrals=read["referrals"],
+        courses=course_frame[["course", "title", "delivery_mode"]].reset_index(drop=True),
+        reaction_items=read["reaction_items"],
+        referrals_since=read["referrals_since"],
+        questionnaire_courses=int(visible["named"].astype(bool).sum()),
+    )
+
+
+def _scores_frame(scores: pd.DataFrame, administrations: pd.DataFrame, scales: pd.DataFrame) -> pd.DataFrame:
+    """The scores with each administration's session, course, phase, offset and mode and each
+    scale's construct and code, from ``scores`` (person, administration, scale_id, score)."""
     # Mapped by position rather than merged: a merge copies every column of ten million rows again.
     # Phase, construct and scale are categories of their few values: the sections pick rows by
     # them over and over, and comparing every row's string took about 6 ms a time at la scale.
-    scores = read["scores"]
-    administrations = read["administrations"].set_index("administration")
-    scales = read["scales"].set_index("scale_id")
+    administrations = administrations.set_index("administration")
+    scales = scales.set_index("scale_id")
     at = administrations.index.get_indexer(scores["administration"])
     of = scales.index.get_indexer(scores["scale_id"])
     keep = (at >= 0) & (of >= 0)  # every score has both; the inner join's rule, as before
     at, of = at[keep], of[keep]
-    scores = pd.DataFrame(
+    return pd.DataFrame(
         {
             "person": scores["person"].to_numpy()[keep],
             **{name: administrations[name].to_numpy()[at] for name in ("session", "course")},
@@ -614,34 +636,6 @@ def build_frames(*, user: User, selection: Selection) -> ImpactFrames:
             "score": pd.to_numeric(scores["score"]).to_numpy(dtype=float)[keep],
             "anonymous": administrations["anonymous"].astype(bool).to_numpy()[at],
         }
-    )
-
-    referrals = read["referrals"]
-    referrals["outcome_group"] = referrals["outcome_group"].map(OUTCOME_GROUPS).fillna("other")
-    # An empty selection gives object columns; a boolean mask or a mean on them would then fail.
-    referrals = referrals.astype({"is_rereferral": bool})
-    audits = read["audits"].astype({"is_second": bool, "score": float})
-    criteria = _criteria(audits, read["rubric"])
-    audits = audits.drop(columns=["version", "criterion_grades"])
-
-    visible = read["courses"]
-    course_frame = visible
-    if selection.course:
-        course_frame = course_frame[course_frame["course"] == selection.course.pk]
-    if selection.session:
-        course_frame = course_frame[course_frame["course"] == selection.session.course_id]
-    return ImpactFrames(
-        scores=scores,
-        item_scores=read["item_scores"],
-        invitations=read["invitations"],
-        audits=audits,
-        criteria=criteria,
-        training=read["training"],
-        referrals=referrals,
-        courses=course_frame[["course", "title", "delivery_mode"]].reset_index(drop=True),
-        reaction_items=read["reaction_items"],
-        referrals_since=read["referrals_since"],
-        questionnaire_courses=int(visible["named"].astype(bool).sum()),
     )
 
 

@@ -108,7 +108,8 @@ class ImpactFrames:
     as ``datetime64`` (see ``__post_init__``).
 
     - scores: person, session, course, phase (pre/post/follow_up), offset_days, construct, scale, score,
-      and optionally anonymous (the questionnaire was run in anonymous mode; missing means not)
+      and optionally anonymous (the questionnaire was run in anonymous mode; missing means not);
+      reaction and intention are read only just after training (post), where the report uses them
     - item_scores: response, construct, item, value (item score after reverse coding), phase
     - invitations: phase, offset_days, invited, answered
     - audits: audit, referral, staff, team, auditor, made_on, score, is_second

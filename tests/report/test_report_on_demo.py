@@ -8,12 +8,13 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Count
 from django.test import override_settings
 
 from analysis.frames import Selection, build_frames, selection_from_params
 from analysis.reports import impact_report_get
 from practice.models import Audit, AuditStatus, Referral
-from surveys.models import Answer, Item, ItemKind
+from surveys.models import Answer, Item, ItemKind, ScaleScore
 from training.models import Attendance, StaffMember, User
 
 CSE = "cse-recognise-respond-refer"
@@ -199,6 +200,30 @@ def test_criteria_from_the_stored_grades_are_the_answers_row_for_row(demo, db):
     assert len(frames.criteria) == 11 * len(frames.audits) == 11 * Audit.objects.count()
     pd.testing.assert_frame_equal(_as_text(frames.criteria), _criteria_from_answers())
     assert not {"version", "criterion_grades", "response"} & set(frames.audits.columns)
+
+
+def test_scores_are_every_learning_score_and_reaction_only_after_training(lead):
+    """Attitudes, knowledge and confidence at every stage; reaction and intention, which the report
+    reads only just after training, at that stage alone. Counted from the stored scores in scope."""
+    frames = build_frames(user=lead, selection=Selection())
+    in_scope = ScaleScore.objects.filter(
+        response__submitted_at__isnull=False,
+        response__invitation__staff__in=StaffMember.objects.for_user(lead),
+    )
+    read = frames.scores.groupby(["construct", "phase"], observed=True).size().to_dict()
+    stored = {
+        (construct, phase): n
+        for construct, phase, n in in_scope.values_list(
+            "scale__construct", "response__invitation__administration__phase"
+        )
+        .annotate(n=Count("id"))
+        .order_by()
+        if construct in ("attitudes", "knowledge", "confidence")
+        or (construct in ("reaction", "intention") and phase == "post")
+    }
+    assert read == stored
+    assert {phase for (construct, phase) in read if construct == "knowledge"} == {"pre", "post", "follow_up"}
+    assert {phase for (construct, phase) in read if construct == "reaction"} == {"post"}
 
 
 def _reaction_from_answers(user, selection) -> pd.DataFrame:

@@ -211,3 +211,21 @@ def test_wilcoxon_with_ties_and_zeros_uses_r_normal_approximation():
     # positives 4 + 4 + 21 + 1.5 + 9 + 10
     assert result.wilcoxon_statistic == 49.5
     assert result.wilcoxon_p == pytest.approx(p, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_wilcoxon_normal_approximation_is_scipys_with_ties_zeros_and_correction(seed):
+    # Scores on a 0.5-point grid: many tied and zero differences, so the tie-corrected normal
+    # approximation with continuity correction applies (as R's default does). Worked out here from
+    # the ranks; oracle: scipy.stats.wilcoxon(method="approx", correction=True) on the non-zero
+    # differences, to 1e-12 relative.
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 400))
+    before = np.round(rng.normal(10, 2, n) * 2) / 2
+    after = before + np.round(rng.normal(rng.normal(0, 0.3), 1, n) * 2) / 2
+    result = paired_change(pd.DataFrame({"pre": before, "post": after}), "pre", "post")
+    d = np.round(after - before, 10)
+    nonzero = d[d != 0]
+    expected = stats.wilcoxon(nonzero, method="approx", correction=True).pvalue
+    assert result.wilcoxon_p == pytest.approx(expected, rel=1e-12, abs=1e-300)
+    assert result.wilcoxon_statistic == stats.rankdata(np.abs(nonzero))[nonzero > 0].sum()

@@ -1386,15 +1386,19 @@ def course_comparison_section(frames: ImpactFrames) -> Section:
     # with "not yet trained on this course" would count people lifted by another course as the
     # comparison and bias the estimate. Staff whose first course was a different one are left out.
     first_any = frames.training.sort_values("first_trained").drop_duplicates("staff").set_index("staff")
-    for course_id, rows_for in frames.training.groupby("course"):
-        course = frames.courses[frames.courses["course"] == course_id]
-        title_text = course["title"].iloc[0] if len(course) else str(course_id)
-        mode = course["delivery_mode"].iloc[0] if len(course) else ""
-        started_here = first_any.index[first_any["course"] == course_id]
-        started_elsewhere = first_any.index.difference(started_here)
-        first = rows_for[rows_for["staff"].isin(started_here)].groupby("staff")["first_trained"].min()
-        panel_audits = audits[~audits["staff"].isin(started_elsewhere)]
-        n_trained = int(panel_audits.loc[panel_audits["staff"].isin(first.index), "staff"].nunique())
+    # Each audit's person's first course (NaN: never trained), so that each course's panel is a
+    # mask of the audits; and a course's own trainees' first training on it is their first of all.
+    staff = audits["staff"].to_numpy()
+    first_course = first_any["course"].reindex(staff).to_numpy(dtype=float)
+    courses = frames.courses
+    titles = zip(courses["title"], courses["delivery_mode"], strict=True)
+    about = dict(zip(courses["course"], titles, strict=True))
+    for course_id in np.unique(frames.training["course"].to_numpy()):
+        title_text, mode = about.get(course_id, (str(course_id), ""))
+        first = first_any.loc[first_any["course"].to_numpy() == course_id, "first_trained"]
+        started_here = first_course == course_id
+        panel_audits = audits[started_here | np.isnan(first_course)]
+        n_trained = len(np.unique(staff[started_here]))
         row = {
             "label": title_text,
             "delivery_mode": mode,

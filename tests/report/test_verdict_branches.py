@@ -362,3 +362,21 @@ def test_chain_chart_shows_groups_never_people():
     assert len(chart.table) == 4 and chart.table["n"].min() >= 5
     assert chart.table["mean_change"].is_monotonic_increasing  # the link built in
     assert chart.alt_text.startswith("Chart of the mean change in audit score (points) in groups of people")
+
+
+def test_a_course_leaves_out_people_whose_first_course_was_another():
+    # Course 1's trainees also take course 2 a year later: course 2's estimate is about its own
+    # first-time trainees only, compared with colleagues never trained, exactly as run by hand.
+    frames = make_frames(seed=29, n_staff=120)
+    first = frames.training[frames.training["course"] == 1]
+    again = first.assign(course=2, first_trained=first["first_trained"] + pd.Timedelta(days=365))
+    frames = replace(frames, training=pd.concat([frames.training, again], ignore_index=True))
+    row = impact.course_comparison_section(frames).tables[0].frame.set_index("label").loc["Other course"]
+
+    audits = frames.first_audits
+    origin = min(audits["made_on"].min(), frames.training["first_trained"].min())
+    own = frames.training[~frames.training["staff"].isin(first["staff"]) & (frames.training["course"] == 2)]
+    kept = audits[~audits["staff"].isin(first["staff"])]
+    by_hand = impact._run_did(impact._did_panel(kept, own.groupby("staff")["first_trained"].min(), origin))
+    assert row["n"] == by_hand.n_treated_units < len(set(own["staff"]) | set(first["staff"]))
+    assert row["estimate"] == round(by_hand.aggregations["simple"].att, 2)

@@ -1192,21 +1192,45 @@ def _correlation(both: pd.DataFrame) -> dict[str, float]:
 def _chain_pairs(frames: ImpactFrames, knowledge: pd.DataFrame) -> pd.DataFrame:
     """One row per person and course: their knowledge gain on that course (just after minus before)
     and the change in their audit scores from before that course's training to after it."""
+    empty = pd.DataFrame(columns=["person", "course", "gain", "change"])
     gains = _mean_table(knowledge, ["person", "course"], ["phase"], "score")
     if not {"pre", "post"} <= set(gains.columns):
-        return pd.DataFrame(columns=["person", "course", "gain", "change"])
-    gain = (gains["post"] - gains["pre"]).dropna().rename("gain").reset_index()
-    trained = frames.training.rename(columns={"staff": "person"})[["person", "course", "first_trained"]]
-    pairs = gain.merge(trained, on=["person", "course"])
+        return empty
+    gain = (gains["post"] - gains["pre"]).dropna()
+    trained = frames.training.set_index(["staff", "course"])["first_trained"]
+    first_trained = trained.reindex(gain.index).to_numpy()
+    gain = gain[~np.isnat(first_trained)]
+    first_trained = first_trained[~np.isnat(first_trained)]
+    person = gain.index.get_level_values("person").to_numpy(np.int64)
+    # Each person's audits before and after that course's training, from running totals of their
+    # audits in order of person and day: a search per pair rather than joining each pair to every
+    # audit of the person (a merge of tens of thousands of rows, then a mean table of it).
     audits = frames.first_audits
-    audits = audits[["staff", "made_on", "score"]].rename(columns={"staff": "person"})
-    scored = pairs[["person", "course", "first_trained"]].merge(audits, on="person")
-    scored["after"] = scored["made_on"] >= scored["first_trained"]
-    means = _mean_table(scored, ["person", "course"], ["after"], "score")
-    if not {True, False} <= set(means.columns):
-        return pd.DataFrame(columns=["person", "course", "gain", "change"])
-    change = (means[True] - means[False]).dropna().rename("change").reset_index()
-    return pairs.merge(change, on=["person", "course"])[["person", "course", "gain", "change"]]
+    day = audits["made_on"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    trained_day = first_trained.astype("datetime64[D]").astype(np.int64)
+    origin = min(day.min(initial=0), trained_day.min(initial=0))
+    span = int(max(day.max(initial=0), trained_day.max(initial=0)) - origin) + 1
+    key = audits["staff"].to_numpy(np.int64) * span + (day - origin)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    totals = np.concatenate([[0.0], np.cumsum(audits["score"].to_numpy(float)[order])])
+    start = np.searchsorted(key, person * span, side="left")
+    split = np.searchsorted(key, person * span + (trained_day - origin), side="left")
+    end = np.searchsorted(key, (person + 1) * span, side="left")
+    n_before, n_after = split - start, end - split
+    both = (n_before > 0) & (n_after > 0)
+    if not both.any():
+        return empty
+    before = (totals[split] - totals[start])[both] / n_before[both]
+    after = (totals[end] - totals[split])[both] / n_after[both]
+    return pd.DataFrame(
+        {
+            "person": person[both],
+            "course": gain.index.get_level_values("course").to_numpy()[both],
+            "gain": gain.to_numpy()[both],
+            "change": after - before,
+        }
+    )
 
 
 def _chain_groups(both: pd.DataFrame) -> pd.DataFrame:

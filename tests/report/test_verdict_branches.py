@@ -380,3 +380,48 @@ def test_a_course_leaves_out_people_whose_first_course_was_another():
     by_hand = impact._run_did(impact._did_panel(kept, own.groupby("staff")["first_trained"].min(), origin))
     assert row["n"] == by_hand.n_treated_units < len(set(own["staff"]) | set(first["staff"]))
     assert row["estimate"] == round(by_hand.aggregations["simple"].att, 2)
+
+
+def _chain_pairs_by_merging(frames, knowledge):
+    """Oracle: each pair's gain, and its person's mean audit score after minus before that course's
+    training, by joining every pair to every audit of its person."""
+    phase_means = knowledge.pivot_table(
+        index=["person", "course"], columns="phase", values="score", observed=True
+    )
+    gain = (phase_means["post"] - phase_means["pre"]).dropna().rename("gain").reset_index()
+    pairs = gain.merge(frames.training.rename(columns={"staff": "person"}), on=["person", "course"])
+    audits = frames.first_audits.rename(columns={"staff": "person"})[["person", "made_on", "score"]]
+    scored = pairs.merge(audits, on="person").assign(after=lambda f: f["made_on"] >= f["first_trained"])
+    means = scored.pivot_table(index=["person", "course"], columns="after", values="score")
+    change = (means[True] - means[False]).dropna().rename("change").reset_index()
+    return pairs.merge(change, on=["person", "course"])[["person", "course", "gain", "change"]]
+
+
+@pytest.mark.parametrize("seed", [10, 31, 32])
+def test_chain_pairs_are_each_persons_gain_and_audit_change_around_that_courses_training(seed):
+    frames = make_frames(seed=seed, n_staff=80)
+    # Some people trained on both courses, with a knowledge test on each, so that one person's
+    # audits are split at two dates.
+    first = frames.training[frames.training["course"] == 1].head(10)
+    again = first.assign(course=2, first_trained=first["first_trained"] + pd.Timedelta(days=120))
+    # And an audit of each of them on the very day of their first training, which counts as after.
+    audits = frames.audits.copy()
+    firsts = audits.groupby("staff").head(1)
+    on_the_day = firsts.index[firsts["staff"].isin(first["staff"])]
+    audits.loc[on_the_day, "made_on"] = audits.loc[on_the_day, "staff"].map(
+        first.set_index("staff")["first_trained"]
+    )
+    audits.loc[on_the_day, "score"] = 100.0
+    frames = replace(frames, audits=audits, training=pd.concat([frames.training, again], ignore_index=True))
+    knowledge = frames.scores[frames.scores["construct"] == "knowledge"]
+    retested = knowledge[knowledge["person"].isin(first["staff"])].assign(course=2)
+    knowledge = pd.concat([knowledge, retested.assign(score=retested["score"] * 0.9)], ignore_index=True)
+    got = impact._chain_pairs(frames, knowledge)
+    expected = _chain_pairs_by_merging(frames, knowledge)
+    assert len(got) > 10 and (got.groupby("person").size() == 2).sum() >= 3
+    pd.testing.assert_frame_equal(
+        got.sort_values(["person", "course"]).reset_index(drop=True),
+        expected.sort_values(["person", "course"]).reset_index(drop=True),
+        check_dtype=False,
+        rtol=1e-12,
+    )

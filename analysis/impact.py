@@ -1039,7 +1039,7 @@ def _mixed_sensitivity(audits: pd.DataFrame, panel: pd.DataFrame) -> str:
 # --- level 4a -----------------------------------------------------------------------------------
 
 
-def _share_difference(before: pd.Series, after: pd.Series) -> tuple[float, float, float]:
+def _share_difference(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
     p1, p2 = before.mean(), after.mean()
     se = math.sqrt(p1 * (1 - p1) / len(before) + p2 * (1 - p2) / len(after))
     diff = (p2 - p1) * 100
@@ -1060,20 +1060,29 @@ OUTCOME_MEASURES = (
 
 def outcomes_section(frames: ImpactFrames) -> Section:
     title = "Level 4a: what happened to the referrals"
-    first = frames.first_training
-    refs = frames.referrals[frames.referrals["staff"].isin(first.index)].copy()
-    if refs.empty:
+    # Trained staff's referrals as arrays: the measures below pick rows of them again and again,
+    # which through pandas' filters and string comparisons took most of this section's time.
+    trained_on = frames.first_training.reindex(frames.referrals["staff"].to_numpy()).to_numpy()
+    by_trained = ~np.isnat(trained_on)
+    if not by_trained.any():
         return _too_few(title, "outcomes", "4a", "referrals by trained staff", 0)
-    refs["after"] = refs["made_on"] >= refs["staff"].map(first)
-    decided = refs[refs["outcome_group"] != "pending"]
-    before, after = decided[~decided["after"]], decided[decided["after"]]
-    if min(before["staff"].nunique(), after["staff"].nunique()) < MIN_CELL:
+    staff = frames.referrals["staff"].to_numpy()[by_trained]
+    made_on = frames.referrals["made_on"].to_numpy()[by_trained]
+    after = made_on >= trained_on[by_trained]
+    group = frames.referrals["outcome_group"].to_numpy()[by_trained]
+    decided = group != "pending"
+
+    def people(rows: np.ndarray) -> int:
+        return len(pd.unique(staff[rows]))
+
+    staff_before, staff_after = people(decided & ~after), people(decided & after)
+    if min(staff_before, staff_after) < MIN_CELL:
         return _too_few(
             title,
             "outcomes",
             "4a",
             "trained staff with referrals both before and after training",
-            min(before["staff"].nunique(), after["staff"].nunique()),
+            min(staff_before, staff_after),
         )
     # A referral in the first 12 months of the records has a shorter look-back than a later one, so
     # it is less often flagged as a re-referral; counting those before training (when records are
@@ -1081,22 +1090,20 @@ def outcomes_section(frames: ImpactFrames) -> Section:
     # with a full 12-month look-back are compared.
     since = frames.referrals_since or frames.referrals["made_on"].min()
     lookback_from = pd.Timestamp(since) + REREFERRAL_LOOKBACK
-    subsets = {
-        "accepted": (decided, decided["outcome_group"] == "accepted"),
-        "nfa": (decided, decided["outcome_group"] == "nfa"),
+    subsets = {  # the referrals each measure is a share of, and those it counts
+        "accepted": (decided, group == "accepted"),
+        "nfa": (decided, group == "nfa"),
+        "rereferral": (
+            made_on >= lookback_from.to_datetime64(),
+            frames.referrals["is_rereferral"].to_numpy(bool)[by_trained],
+        ),
     }
-    looked_back = refs[refs["made_on"] >= lookback_from]
-    subsets["rereferral"] = (looked_back, looked_back["is_rereferral"].astype(bool))
     rows, sentences, figures = [], [], {}
     for key, label, outcome in OUTCOME_MEASURES:
         subset, flag = subsets[key]
-        is_after = subset["after"]
-        b, a = flag[~is_after].astype(float), flag[is_after].astype(float)
-        staff_before, staff_after = (
-            subset.loc[~is_after, "staff"].nunique(),
-            subset.loc[is_after, "staff"].nunique(),
-        )
-        row = {"measure": label, "n": int(subset["staff"].nunique()), "n_before": len(b), "n_after": len(a)}
+        b, a = flag[subset & ~after].astype(float), flag[subset & after].astype(float)
+        staff_before, staff_after = people(subset & ~after), people(subset & after)
+        row = {"measure": label, "n": people(subset), "n_before": len(b), "n_after": len(a)}
         if min(staff_before, staff_after) < MIN_CELL:
             rows.append({**row, "n": min(staff_before, staff_after)})
             figures[key] = {"n": min(staff_before, staff_after)}

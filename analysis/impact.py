@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -225,10 +225,11 @@ def _phase_label(phase: str, offset_days: int) -> str:
     return f"{round(offset_days / 30.4)} months on"
 
 
-def _phase_order(frame: pd.DataFrame) -> list[tuple[str, int]]:
+def _phase_order(pairs: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The distinct (phase, offset_days) pairs in the order they happen."""
     rank = {"pre": 0, "post": 1, "follow_up": 2}
-    pairs = frame[["phase", "offset_days"]].drop_duplicates().itertuples(index=False)
-    return sorted(((p, int(o)) for p, o in pairs), key=lambda po: (rank.get(po[0], 3), po[1]))
+    distinct = {(p, int(o)) for p, o in pairs}
+    return sorted(distinct, key=lambda po: (rank.get(po[0], 3), po[1]))
 
 
 def _too_few(title: str, key: str, level: str, what: str, n: int, needed: int = MIN_CELL) -> Section:
@@ -478,15 +479,15 @@ def learning_section(frames: ImpactFrames) -> Section:
     scores = frames.scores[frames.scores["construct"].isin([c[0] for c in LEARNING_CONSTRUCTS])]
     if scores.empty:
         return _too_few(title, "learning", "2", "questionnaire answers", 0)
-    phases = _phase_order(scores)
-    labels = {p: _phase_label(*p) for p in phases}
-    follow_ups = [p for p in phases if p[0] == "follow_up"]
-    means_rows, change_rows, size_rows, verdicts, figures = [], [], [], [], {}
-    alphas = _scale_alphas(frames.item_scores)
     # A column per phase, a row per scale, person and session, worked out once for every scale. A
     # scale's own table then has a column for a phase only some other scale was asked at, with
     # nobody in it: `answered` tells the two apart.
     wide_all = _mean_table(scores, ["construct", "person", "session"], ["phase", "offset_days"], "score")
+    phases = _phase_order(wide_all.columns)  # every phase and offset answered, as columns
+    labels = {p: _phase_label(*p) for p in phases}
+    follow_ups = [p for p in phases if p[0] == "follow_up"]
+    means_rows, change_rows, size_rows, verdicts, figures = [], [], [], [], {}
+    alphas = _scale_alphas(frames.item_scores)
     constructs = set(wide_all.index.get_level_values("construct"))
     for construct, name, outcome, unit, max_score, change_of_interest in LEARNING_CONSTRUCTS:
         if construct not in constructs:
@@ -1510,7 +1511,7 @@ def data_quality_section(frames: ImpactFrames) -> Section:
     rows = []
     inv = frames.invitations
     rates = []
-    for phase, offset in _phase_order(inv) if not inv.empty else []:
+    for phase, offset in _phase_order(zip(inv["phase"], inv["offset_days"], strict=True)):
         g = inv[(inv["phase"] == phase) & (inv["offset_days"] == offset)]
         invited, answered = int(g["invited"].sum()), int(g["answered"].sum())
         stage = _phase_label(phase, int(offset)).lower()

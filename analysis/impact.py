@@ -464,7 +464,8 @@ def _scale_alphas(item_scores: pd.DataFrame) -> dict[str, float | None]:
     before = item_scores[item_scores["phase"] == "pre"]
     if before.empty:
         return {}
-    answers = before.groupby(["construct", "response", "item"])["value"].first().unstack("item")
+    # A response answers each question once, so the "mean" of its answer is the answer itself.
+    answers = _mean_table(before, ["construct", "response"], ["item"], "value")
     alphas = {}
     for construct in set(answers.index.get_level_values("construct")):
         # Its own items (the other constructs' columns are empty here), then complete answers.

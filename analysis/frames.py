@@ -67,8 +67,9 @@ OUTCOME_GROUPS = {
     Outcome.NFA: "nfa",
     Outcome.PENDING: "pending",
 }
-# Cronbach's alpha needs item-level answers; a recent sample of this many responses per report is
-# plenty for a stable estimate and keeps national-scale reports fast.
+# Cronbach's alpha needs item-level answers; the responses behind the most recent this-many scale
+# scores before training (one score per scale, so about 400 responses of five scales) are plenty
+# for a stable estimate and keep national-scale reports fast.
 ALPHA_SAMPLE_RESPONSES = 2000
 
 

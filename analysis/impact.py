@@ -679,6 +679,17 @@ def _run_did(panel: pd.DataFrame):
     return staggered_did(panel, "staff", "period", "outcome", "first_treated", **DID_OPTIONS)
 
 
+def _simple_did(panel: pd.DataFrame):
+    """`_run_did` with the simple aggregation alone (see ``staggered_did_each``'s ``only_simple``),
+    for a table with one estimate per course."""
+    result = staggered_did_each(
+        panel, "staff", "period", ["outcome"], "first_treated", only_simple=True, **DID_OPTIONS
+    )["outcome"]
+    if isinstance(result, AnalysisInputError):
+        raise result
+    return result
+
+
 def _two_sided_p(att: float, se: float) -> float:
     if not (math.isfinite(att) and math.isfinite(se)) or se <= 0:
         return math.nan
@@ -882,7 +893,9 @@ def _criteria_effects(frames: ImpactFrames, audits: pd.DataFrame, panel: pd.Data
     grade_of[rows, pair_of] = grade_values
     outcomes = [f"criterion_{k}" for k in range(len(pairs))]
     wide = panel.assign(**dict(zip(outcomes, grade_of.T, strict=True)))
-    estimated = staggered_did_each(wide, "staff", "period", outcomes, "first_treated", **DID_OPTIONS)
+    estimated = staggered_did_each(
+        wide, "staff", "period", outcomes, "first_treated", only_simple=True, **DID_OPTIONS
+    )
     results = []
     for pair, result in zip(pairs, estimated.values(), strict=True):
         if isinstance(result, AnalysisInputError):
@@ -1442,7 +1455,7 @@ def course_comparison_section(frames: ImpactFrames) -> Section:
         }
         if n_trained >= MIN_CELL:
             try:
-                result = _run_did(_did_panel(panel_audits, first, origin))
+                result = _simple_did(_did_panel(panel_audits, first, origin))
             except AnalysisInputError:
                 pass
             else:

@@ -284,6 +284,7 @@ def staggered_did_each(
     confidence: float = 0.95,
     drop_uncomparable_cohorts: bool = False,
     small_sample_correction: bool = True,
+    only_simple: bool = False,
 ) -> dict[str, DidResult | AnalysisInputError]:
     """`staggered_did` of each of several outcomes of the same units and periods, such as the
     criteria of an audit rubric: ``result[outcome]`` is the `DidResult` that
@@ -294,6 +295,11 @@ def staggered_did_each(
     Outcomes present on the same rows have the same cells, comparison groups and weights, so those
     are worked out once and only the changes and their influence functions per outcome, as arrays
     with a row per outcome (a rubric's eleven criteria in about the time of four single calls).
+
+    With ``only_simple``, each result holds the ``simple`` aggregation alone, with no ATT(g, t),
+    event study or cohort effects (empty): for a caller that reads one figure per outcome, such as
+    a table of criteria or of courses. Its simple aggregation, counts and notes are those of the
+    full result; the pre-treatment cells, which enter no simple average, are only counted.
 
     Raises
     ------
@@ -338,6 +344,7 @@ def staggered_did_each(
                     confidence=confidence,
                     drop_uncomparable_cohorts=drop_uncomparable_cohorts,
                     small_sample_correction=small_sample_correction,
+                    only_simple=only_simple,
                 )
             )
         except AnalysisInputError as error:
@@ -378,6 +385,7 @@ def _estimate(
     confidence: float,
     drop_uncomparable_cohorts: bool,
     small_sample_correction: bool,
+    only_simple: bool,
 ) -> list[DidResult]:
     """The estimates for each row of ``y_raw`` (outcomes x rows, every value finite), on rows with
     a period and a unit: the cohort and period bookkeeping once, then `_estimate_outcomes`."""
@@ -458,6 +466,7 @@ def _estimate(
         confidence=confidence,
         drop_uncomparable_cohorts=drop_uncomparable_cohorts,
         correction=_small_sample if small_sample_correction else _no_correction,
+        only_simple=only_simple,
         counts={
             "n_units": n_units,
             "n_treated_units": n_treated_units,
@@ -488,6 +497,7 @@ class _Panel:
     confidence: float
     drop_uncomparable_cohorts: bool
     correction: Callable[[int], float]
+    only_simple: bool
     counts: dict[str, int]
     notes: list[str]
 
@@ -521,6 +531,12 @@ def _estimate_outcomes(panel: _Panel, y_in: np.ndarray) -> list[DidResult]:
             is_post = ti >= first_post
             base = post_base if is_post else ti - 1
             both = observed_in[ti] & observed_in[base]
+            if panel.only_simple and not is_post:
+                # A pre-treatment cell enters no simple average: it is only counted if it has no
+                # treated or no comparison units, as the notes report skipped cells.
+                if not ((treated & both).any() and (comparison_in[ti] & not_treated & both).any()):
+                    skipped += 1
+                continue
             # Positions rather than masks: picking and placing values by position is several times
             # faster, and there are some forty cells per estimate.
             tr = np.flatnonzero(treated & both)
@@ -588,6 +604,36 @@ def _estimate_outcomes(panel: _Panel, y_in: np.ndarray) -> list[DidResult]:
     )
     simple_se = standard_errors(simple_psi)
 
+    def aggregate(estimate: float, se: float) -> DidAggregate:
+        return DidAggregate(att=estimate, se=se, ci_low=estimate - z * se, ci_high=estimate + z * se)
+
+    def result(
+        k: int,
+        att_gt: Sequence[GroupTimeEffect] = (),
+        event_study: Sequence[EventTimeEffect] = (),
+        group_effects: Sequence[GroupEffect] = (),
+        **aggregations: DidAggregate,
+    ) -> DidResult:
+        return DidResult(
+            att_gt=tuple(att_gt),
+            aggregations={
+                "simple": aggregate(float(simple_att[k, 0]), float(simple_se[0, k])),
+                **aggregations,
+            },
+            event_study=tuple(event_study),
+            group_effects=tuple(group_effects),
+            control=panel.control,
+            confidence=panel.confidence,
+            periods=tuple(periods.tolist()),
+            cohorts=tuple(cohorts.tolist()),
+            n_cells_skipped=skipped,
+            notes=tuple(notes),
+            **panel.counts,
+        )
+
+    if panel.only_simple:
+        return [result(k) for k in range(n_outcomes)]
+
     # Each cohort's effect: the plain mean of its post-treatment cells.
     cohorts_with_post = np.unique(cell_cohort[post])
     in_group = (cell_cohort[None, :] == cohorts_with_post[:, None]) & post[None, :]
@@ -617,9 +663,6 @@ def _estimate_outcomes(panel: _Panel, y_in: np.ndarray) -> list[DidResult]:
     after = events >= 0
     dynamic_att = event_att[:, after].mean(axis=1)
     dynamic_se = standard_errors(event_psi[after].mean(axis=0)[None])[0]
-
-    def aggregate(estimate: float, se: float) -> DidAggregate:
-        return DidAggregate(att=estimate, se=se, ci_low=estimate - z * se, ci_high=estimate + z * se)
 
     cell_rows = [
         (
@@ -692,22 +735,13 @@ def _estimate_outcomes(panel: _Panel, y_in: np.ndarray) -> list[DidResult]:
                 )
             )
         results.append(
-            DidResult(
-                att_gt=tuple(estimates),
-                aggregations={
-                    "simple": aggregate(float(simple_att[k, 0]), float(simple_se[0, k])),
-                    "group": aggregate(float(overall_att[k, 0]), float(overall_se[0, k])),
-                    "dynamic": aggregate(float(dynamic_att[k]), float(dynamic_se[k])),
-                },
-                event_study=tuple(event_study),
-                group_effects=tuple(group_effects),
-                control=panel.control,
-                confidence=panel.confidence,
-                periods=tuple(periods.tolist()),
-                cohorts=tuple(cohorts.tolist()),
-                n_cells_skipped=skipped,
-                notes=tuple(notes),
-                **panel.counts,
+            result(
+                k,
+                estimates,
+                event_study,
+                group_effects,
+                group=aggregate(float(overall_att[k, 0]), float(overall_se[0, k])),
+                dynamic=aggregate(float(dynamic_att[k]), float(dynamic_se[k])),
             )
         )
     return results

@@ -95,3 +95,24 @@ def test_errors_in_the_shared_columns_are_raised():
         staggered_did_each(
             pd.DataFrame(columns=frame.columns), "unit", "period", ["outcome"], "first_treated"
         )
+
+
+def test_only_simple_gives_the_full_results_simple_aggregation_counts_and_notes():
+    frame = _panel_with_criteria()
+    # A period with no treated units observed makes skipped cells, before and after training,
+    # so that counting the pre-treatment cells it no longer estimates is tested too.
+    frame = frame[~((frame["period"] == 2) & (frame["first_treated"] == 5))]
+    outcomes = ["outcome", "some_missing", "no_second_cohort"]
+    full = staggered_did_each(frame, "unit", "period", outcomes, "first_treated", **OPTIONS)
+    simple = staggered_did_each(
+        frame, "unit", "period", outcomes, "first_treated", only_simple=True, **OPTIONS
+    )
+    assert full["outcome"].n_cells_skipped > 0
+    for outcome in outcomes:
+        whole, alone = full[outcome].to_dict(), simple[outcome].to_dict()
+        assert alone["att_gt"] == alone["event_study"] == alone["group_effects"] == []
+        assert list(alone["aggregations"]) == ["simple"]
+        for name in ("att_gt", "event_study", "group_effects"):
+            del whole[name], alone[name]
+        whole["aggregations"] = {"simple": whole["aggregations"]["simple"]}
+        _same(alone, whole, outcome)

@@ -152,6 +152,17 @@ class ImpactFrames:
         """When each trained person was first trained on any selected course (staff -> date)."""
         return _first_training(self.training)
 
+    @cached_property
+    def audit_panel(self) -> pd.DataFrame:
+        """`first_audits` as a difference-in-differences panel (see `_did_panel`), row for row, its
+        quarters counted from the first audit or training. Built once, as the practice and course
+        sections both estimate on it (the course section on a course's rows of it)."""
+        audits = self.first_audits
+        origin = audits["made_on"].min()
+        if not self.training.empty:
+            origin = min(origin, self.training["first_trained"].min())
+        return _did_panel(audits, self.first_training, origin)
+
     def __post_init__(self) -> None:
         # Dates arrive from the database as Python objects. Held like that, every comparison,
         # minimum and period calculation on them falls back to a Python call per value (a
@@ -708,12 +719,7 @@ def practice_section(frames: ImpactFrames) -> Section:
     staff_audited = audits["staff"].nunique()
     if staff_audited < PRACTICE_MIN_STAFF:
         return _too_few(title, "practice", "3", "audited staff", staff_audited, needed=PRACTICE_MIN_STAFF)
-    origin = min(
-        audits["made_on"].min(),
-        frames.training["first_trained"].min() if not frames.training.empty else audits["made_on"].min(),
-    )
-    first = frames.first_training
-    panel = _did_panel(audits, first, origin)
+    panel = frames.audit_panel
     try:
         result = _run_did(panel)
     except AnalysisInputError as error:
@@ -1426,24 +1432,23 @@ def course_comparison_section(frames: ImpactFrames) -> Section:
     audits = frames.first_audits
     if audits.empty or frames.training.empty:
         return _too_few(title, "courses", "3", "audits of trained staff", 0)
-    origin = min(audits["made_on"].min(), frames.training["first_trained"].min())
     rows = []
     # Each course's trainees are compared with colleagues not yet trained on ANY course: comparing
     # with "not yet trained on this course" would count people lifted by another course as the
     # comparison and bias the estimate. Staff whose first course was a different one are left out.
     first_any = frames.training.sort_values("first_trained").drop_duplicates("staff").set_index("staff")
-    # Each audit's person's first course (NaN: never trained), so that each course's panel is a
-    # mask of the audits; and a course's own trainees' first training on it is their first of all.
+    # Each audit's person's first course (NaN: never trained), so that each course's panel is
+    # rows of the practice panel: a course's own trainees' first training on it is their first of
+    # all, which is the cohort that panel gives them.
     staff = audits["staff"].to_numpy()
     first_course = first_any["course"].reindex(staff).to_numpy(dtype=float)
+    panel = frames.audit_panel
     courses = frames.courses
     titles = zip(courses["title"], courses["delivery_mode"], strict=True)
     about = dict(zip(courses["course"], titles, strict=True))
     for course_id in np.unique(frames.training["course"].to_numpy()):
         title_text, mode = about.get(course_id, (str(course_id), ""))
-        first = first_any.loc[first_any["course"].to_numpy() == course_id, "first_trained"]
         started_here = first_course == course_id
-        panel_audits = audits[started_here | np.isnan(first_course)]
         n_trained = len(np.unique(staff[started_here]))
         row = {
             "label": title_text,
@@ -1455,7 +1460,7 @@ def course_comparison_section(frames: ImpactFrames) -> Section:
         }
         if n_trained >= MIN_CELL:
             try:
-                result = _simple_did(_did_panel(panel_audits, first, origin))
+                result = _simple_did(panel[started_here | np.isnan(first_course)])
             except AnalysisInputError:
                 pass
             else:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from analysis.charts import (
     Chart,
@@ -222,7 +222,7 @@ def _mean_ci(values: pd.Series) -> tuple[float, float, float]:
     mean = float(values.mean()) if n else math.nan
     if n < 2:
         return mean, math.nan, math.nan
-    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)
+    half = special.stdtrit(n - 1, 0.975) * values.std(ddof=1) / math.sqrt(n)  # stats.t.ppf's own function
     return mean, mean - half, mean + half
 
 
@@ -363,7 +363,7 @@ def _reaction_item_rows(frames: ImpactFrames) -> pd.DataFrame:
     rows = []
     for item in items.itertuples(index=False):
         n = int(item.n)
-        half = stats.t.ppf(0.975, n - 1) * item.sd / math.sqrt(n) if n > 1 else math.nan
+        half = special.stdtrit(n - 1, 0.975) * item.sd / math.sqrt(n) if n > 1 else math.nan
         rows.append(
             {
                 "measure": "Relevance and quality" if item.construct == "reaction" else "Intention to apply",
@@ -704,7 +704,7 @@ def _simple_did(panel: pd.DataFrame):
 def _two_sided_p(att: float, se: float) -> float:
     if not (math.isfinite(att) and math.isfinite(se)) or se <= 0:
         return math.nan
-    return float(2 * stats.norm.sf(abs(att / se)))
+    return float(2 * special.ndtr(-abs(att / se)))  # stats.norm.sf's own function, without its checks
 
 
 def _first_training(training: pd.DataFrame) -> pd.Series:

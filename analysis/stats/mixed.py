@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
-from scipy import stats
+from scipy import special
 
 from ._common import Result, numeric_column, require_columns
 from .errors import AnalysisInputError
@@ -158,7 +158,8 @@ def _fixed_effects_ols(frame: pd.DataFrame, confidence: float, reason: str) -> M
     cov = factor * bread @ (scores.T @ scores) @ bread
     effect, se = float(beta[0]), float(math.sqrt(max(cov[0, 0], 0.0)))
     df = n_clusters - 1
-    crit = float(stats.t.ppf(1 - (1 - confidence) / 2, df))
+    # scipy.special's functions, which stats.t.ppf and .sf call after checking their arguments.
+    crit = float(special.stdtrit(df, 1 - (1 - confidence) / 2))
     clustered = "SEs clustered by team"
     if cluster_word != "team":
         clustered = "SEs clustered by staff (one team only)"
@@ -168,7 +169,7 @@ def _fixed_effects_ols(frame: pd.DataFrame, confidence: float, reason: str) -> M
         se=se,
         ci_low=effect - crit * se,
         ci_high=effect + crit * se,
-        p=float(2 * stats.t.sf(abs(effect / se), df)) if se > 0 else math.nan,
+        p=float(2 * special.stdtr(df, -abs(effect / se))) if se > 0 else math.nan,
         n_observations=n,
         n_staff=n_staff,
         n_teams=n_teams,
@@ -260,7 +261,7 @@ def mixed_model_check(
     except (np.linalg.LinAlgError, ValueError) as exc:
         return _fixed_effects_ols(frame, confidence, f"the mixed model failed ({exc})")
     effect, se = float(fit.fe_params["treated"]), float(fit.bse_fe["treated"])
-    z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    z = float(special.ndtri(1 - (1 - confidence) / 2))  # stats.norm.ppf's own function
     team_var = float(fit.cov_re.iloc[0, 0]) if n_teams >= 2 else None
     staff_var = float(fit.vcomp[0]) if n_teams >= 2 and len(fit.vcomp) else float(fit.cov_re.iloc[0, 0])
     return MixedResult(
@@ -269,7 +270,7 @@ def mixed_model_check(
         se=se,
         ci_low=effect - z * se,
         ci_high=effect + z * se,
-        p=float(2 * stats.norm.sf(abs(effect / se))) if se > 0 else math.nan,
+        p=float(2 * special.ndtr(-abs(effect / se))) if se > 0 else math.nan,
         n_observations=n,
         n_staff=frame["staff"].nunique(),
         n_teams=n_teams,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from .errors import AnalysisInputError
 
@@ -157,7 +157,7 @@ def further_observations_for_se(
         raise AnalysisInputError(
             "need a positive standard error, at least 1 observation and a non-zero effect"
         )
-    multiplier = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    multiplier = special.ndtri(1 - alpha / 2) + special.ndtri(power)  # stats.norm.ppf's own function
     needed = n * (se * multiplier / abs(effect)) ** 2
     return max(0, math.ceil(needed - n - 1e-9))
 

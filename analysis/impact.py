@@ -885,20 +885,24 @@ def _criteria_effects(frames: ImpactFrames, audits: pd.DataFrame, panel: pd.Data
     graded = row_of_audit >= 0
     if not graded.any():
         return None
-    grades = criteria[graded]
     rows = row_of_audit[graded]
-    grade_values = grades["grade"].to_numpy()
+    grade_values = criteria["grade"].to_numpy()[graded]
     # Criteria in the order they first appear (the rubric's, as the frames list them); a wording
     # changed between rubric versions is a criterion of its own, as it is for a reader.
-    code_of, codes = pd.factorize(grades["criterion"], use_na_sentinel=False)
-    label_of, labels = pd.factorize(grades["label"], use_na_sentinel=False)
-    pair_of, pairs = pd.factorize(code_of * len(labels) + label_of)
+    code_of, codes = _value_codes(criteria["criterion"])
+    label_of, labels = _value_codes(criteria["label"])
+    pair_of, pairs = pd.factorize(code_of[graded] * len(labels) + label_of[graded])
     # One column of grades per criterion, missing where an audit has no grade for it, so that the
     # criteria are estimated together on the panel's cells and weights.
     grade_of = np.full((len(panel), len(pairs)), np.nan)
     grade_of[rows, pair_of] = grade_values
     outcomes = [f"criterion_{k}" for k in range(len(pairs))]
-    wide = panel.assign(**dict(zip(outcomes, grade_of.T, strict=True)))
+    wide = pd.DataFrame(
+        {
+            **{name: panel[name].to_numpy() for name in ("staff", "period", "first_treated")},
+            **dict(zip(outcomes, grade_of.T, strict=True)),
+        }
+    )
     estimated = staggered_did_each(
         wide, "staff", "period", outcomes, "first_treated", only_simple=True, **DID_OPTIONS
     )
@@ -950,6 +954,20 @@ def _criteria_effects(frames: ImpactFrames, audits: pd.DataFrame, panel: pd.Data
         "p-values are corrected for testing every criterion (Holm); only criteria marked clear would "
         "survive that correction.",
     ), chart
+
+
+def _value_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(column, use_na_sentinel=False)``, except that a categorical column without
+    missing values gives its own codes and categories as they are (the frames hold criteria as
+    categories; factorizing a quarter of a million of them again took a few milliseconds each
+    time): the values are then in the categories' order, not that of first appearance, and may
+    include some that do not appear."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        if not (codes < 0).any():
+            return codes.astype(np.int64), column.cat.categories
+    codes, values = pd.factorize(column, use_na_sentinel=False)
+    return codes, pd.Index(values)
 
 
 def _auditor_agreement(frames: ImpactFrames) -> tuple[Table | None, str]:
@@ -1022,7 +1040,7 @@ def _paired_grades(criteria: pd.DataFrame, doubled: pd.DataFrame) -> tuple[np.nd
         return np.empty(0), np.empty(0)
     row = row[graded]
     referral = pd.factorize(doubled["referral"])[0][row].astype(np.int64)
-    criterion, codes = pd.factorize(criteria["criterion"])
+    criterion, codes = _value_codes(criteria["criterion"])
     key = referral * len(codes) + criterion[graded]
     is_second = doubled["is_second"].to_numpy(bool)[row]
     grade = criteria["grade"].to_numpy(float)[graded]

@@ -206,3 +206,29 @@ def test_each_scales_alpha_is_cronbachs_alpha_of_its_own_complete_answers():
             assert learning.figures[construct]["alpha"] == pytest.approx(expected, abs=1e-12), construct
             checked += 1
     assert checked == 2
+
+
+def test_criteria_held_as_categories_give_the_tables_strings_give():
+    # The frames read from the database hold criteria as categories; synthetic ones as strings.
+    # Categories in another order than the rubric's, one of them unused, must change nothing:
+    # criteria are listed in the order they first appear, and auditors' grades pair up alike.
+    frames = make_frames(seed=41, n_staff=120)
+    criteria = frames.criteria.assign(label=frames.criteria["label"].where(frames.criteria["audit"] % 7 > 0))
+    as_text = dataclasses.replace(frames, criteria=criteria)
+    as_categories = dataclasses.replace(
+        frames,
+        criteria=criteria.assign(
+            **{
+                name: pd.Categorical(
+                    criteria[name], categories=["unused", *sorted(criteria[name].dropna().unique())[::-1]]
+                )
+                for name in ("criterion", "label")
+            }
+        ),
+    )
+    text_tables = {t.key: t.frame for t in impact.practice_section(as_text).tables}
+    category_tables = {t.key: t.frame for t in impact.practice_section(as_categories).tables}
+    assert {"practice_criteria_table", "practice_agreement"} <= set(text_tables)
+    assert text_tables["practice_criteria_table"]["criterion"].isna().any()  # missing labels kept
+    for key, table in text_tables.items():
+        pd.testing.assert_frame_equal(category_tables[key], table, obj=key)

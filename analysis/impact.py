@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -275,15 +275,22 @@ def _quarter_index(dates: pd.Series | np.ndarray, origin: dt.date) -> np.ndarray
 # --- level 1 ------------------------------------------------------------------------------------
 
 
-def _mean_table(frame: pd.DataFrame, index: list[str], columns: list[str], value: str) -> pd.DataFrame:
+def _mean_table(
+    frame: pd.DataFrame,
+    index: list[str],
+    columns: list[str],
+    value: str,
+    where: np.ndarray | None = None,
+) -> pd.DataFrame:
     """The mean of ``value`` for each combination of the ``index`` columns (a row) and of the
     ``columns`` columns (a column) present in ``frame``, both in sorted order: what
     ``frame.groupby(index + columns)[value].mean().unstack(columns)`` gives, in about half its time
     (grouping a local authority's scores by five keys, then pivoting, took about 20 ms). Rows with
     a missing key are left out, as grouping leaves them out; a combination whose values are all
-    missing has a missing mean."""
-    row_of, rows = _combinations(frame, index)
-    column_of, cols = _combinations(frame, columns)
+    missing has a missing mean. ``where`` (a boolean per row) takes only those rows, as
+    ``frame[where]`` would, without copying the frame."""
+    row_of, rows = _combinations(frame, index, where)
+    column_of, cols = _combinations(frame, columns, where)
     values = frame[value].to_numpy(dtype=float)
     counted = (row_of >= 0) & (column_of >= 0) & ~np.isnan(values)
     cell = row_of[counted] * len(cols) + column_of[counted]
@@ -295,12 +302,16 @@ def _mean_table(frame: pd.DataFrame, index: list[str], columns: list[str], value
     return pd.DataFrame(means, index=rows, columns=cols)
 
 
-def _combinations(frame: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, pd.Index]:
+def _combinations(
+    frame: pd.DataFrame, names: list[str], where: np.ndarray | None = None
+) -> tuple[np.ndarray, pd.Index]:
     """For each row of ``frame``, the position of its combination of the columns ``names`` among
-    the combinations present (sorted), or -1 when one of them is missing; and those combinations,
-    as a MultiIndex (an Index for one name)."""
+    the combinations present (sorted), or -1 when one of them is missing or the row is not
+    ``where`` (when given); and those combinations, as a MultiIndex (an Index for one name)."""
     codes, levels = zip(*(pd.factorize(frame[name], sort=True) for name in names), strict=True)
     complete = np.logical_and.reduce([c >= 0 for c in codes]) if len(frame) else np.zeros(0, bool)
+    if where is not None:
+        complete &= where
     combined = np.zeros(int(complete.sum()), np.int64)
     for code, level in zip(codes, levels, strict=True):
         combined = combined * len(level) + code[complete]
@@ -472,54 +483,75 @@ def reaction_section(frames: ImpactFrames) -> Section:
 def _scale_alphas(item_scores: pd.DataFrame) -> dict[str, float | None]:
     """Each construct's Cronbach's alpha before training, from complete sets of answers (None with
     fewer than 10 of them or fewer than 2 items). Grouped once for every construct."""
-    before = item_scores[item_scores["phase"] == "pre"]
-    if before.empty:
+    before = (item_scores["phase"] == "pre").to_numpy()
+    if not before.any():
         return {}
     # A response answers each question once, so the "mean" of its answer is the answer itself.
-    answers = _mean_table(before, ["construct", "response"], ["item"], "value")
+    answers = _mean_table(item_scores, ["construct", "response"], ["item"], "value", where=before)
     alphas = {}
-    for construct in set(answers.index.get_level_values("construct")):
+    for construct, wide in _blocks(answers):
         # Its own items (the other constructs' columns are empty here), then complete answers.
-        wide = answers.xs(construct, level="construct").dropna(axis=1, how="all").dropna()
+        wide = wide[:, ~np.isnan(wide).all(axis=0)]
+        wide = wide[~np.isnan(wide).any(axis=1)]
         enough = len(wide) >= MIN_CELL * 2 and wide.shape[1] >= 2
-        alphas[construct] = _finite(alpha_coefficient(wide.to_numpy(float))) if enough else None
+        alphas[construct] = _finite(alpha_coefficient(wide)) if enough else None
     return alphas
+
+
+def _blocks(table: pd.DataFrame) -> Iterator[tuple[Any, np.ndarray]]:
+    """Each value of the first level of ``table``'s rows (a `_mean_table`'s, sorted by it) with
+    its rows, as a block of the table's numbers: ``table.xs(value).to_numpy()``, without building
+    a frame and an index for each (a third of the learning section's time went on them)."""
+    numbers = table.to_numpy(dtype=float)
+    codes = np.asarray(table.index.codes[0])
+    bounds = np.searchsorted(codes, np.arange(len(table.index.levels[0]) + 1))
+    for k, value in enumerate(table.index.levels[0]):
+        if bounds[k] < bounds[k + 1]:
+            yield value, numbers[bounds[k] : bounds[k + 1]]
 
 
 def learning_section(frames: ImpactFrames) -> Section:
     title = "Levels 2a and 2b: attitudes, knowledge and confidence"
-    scores = frames.scores[frames.scores["construct"].isin([c[0] for c in LEARNING_CONSTRUCTS])]
-    if scores.empty:
+    learning = frames.scores["construct"].isin([c[0] for c in LEARNING_CONSTRUCTS]).to_numpy()
+    if not learning.any():
         return _too_few(title, "learning", "2", "questionnaire answers", 0)
     # A column per phase, a row per scale, person and session, worked out once for every scale. A
-    # scale's own table then has a column for a phase only some other scale was asked at, with
+    # scale's own rows then have a column for a phase only some other scale was asked at, with
     # nobody in it: `answered` tells the two apart.
-    wide_all = _mean_table(scores, ["construct", "person", "session"], ["phase", "offset_days"], "score")
+    wide_all = _mean_table(
+        frames.scores, ["construct", "person", "session"], ["phase", "offset_days"], "score", where=learning
+    )
     phases = _phase_order(wide_all.columns)  # every phase and offset answered, as columns
+    column_of = {(phase, int(offset)): j for j, (phase, offset) in enumerate(wide_all.columns)}
     labels = {p: _phase_label(*p) for p in phases}
     follow_ups = [p for p in phases if p[0] == "follow_up"]
     means_rows, change_rows, size_rows, verdicts, figures = [], [], [], [], {}
     alphas = _scale_alphas(frames.item_scores)
-    constructs = set(wide_all.index.get_level_values("construct"))
+    blocks = dict(_blocks(wide_all))
     for construct, name, outcome, unit, max_score, change_of_interest in LEARNING_CONSTRUCTS:
-        if construct not in constructs:
+        if construct not in blocks:
             continue
-        wide = wide_all.xs(construct, level="construct").dropna(how="all")
-        counts = wide.notna().sum()
-        answered = set(counts.index[counts > 0])
+        wide = blocks[construct]
+        answers = ~np.isnan(wide)
+        wide, answers = wide[answers.any(axis=1)], answers[answers.any(axis=1)]
+        counts = dict(zip(wide_all.columns, answers.sum(axis=0).tolist(), strict=True))
+        answered = {(phase, int(offset)) for (phase, offset), n in counts.items() if n > 0}
         for p in phases:
-            column = wide[p] if p in wide.columns else pd.Series(dtype=float)
+            column = wide[:, column_of[p]]
+            n = int(answers[:, column_of[p]].sum())
             means_rows.append(
                 {
                     "scale": name,
                     "phase": labels[p],
-                    "n": int(column.notna().sum()),
-                    "mean": _round(column.mean(), 2),
+                    "n": n,
+                    "mean": _round(column[answers[:, column_of[p]]].mean(), 2) if n else math.nan,
                 }
             )
         if ("pre", 0) not in answered or ("post", 0) not in answered:
             continue
-        pair = pd.DataFrame({"before": wide[("pre", 0)], "after": wide[("post", 0)]}).dropna()
+        before, after = wide[:, column_of[("pre", 0)]], wide[:, column_of[("post", 0)]]
+        both = ~(np.isnan(before) | np.isnan(after))
+        pair = pd.DataFrame({"before": before[both], "after": after[both]})
         if len(pair) < MIN_CELL:
             change_rows.append({"scale": name, "n": len(pair)})
             size_rows.append({"scale": name, "n": len(pair)})
@@ -546,11 +578,10 @@ def learning_section(frames: ImpactFrames) -> Section:
             noun="people answering both before and after",
         )
         retention = {}
-        before, after = wide[("pre", 0)].to_numpy(float), wide[("post", 0)].to_numpy(float)
         for fu in follow_ups:
             if fu not in answered:
                 continue
-            later = wide[fu].to_numpy(float)
+            later = wide[:, column_of[fu]]
             all_three = ~(np.isnan(before) | np.isnan(after) | np.isnan(later))
             n_three = int(all_three.sum())
             if n_three < MIN_CELL:

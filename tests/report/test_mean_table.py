@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.impact import _mean_table
+from analysis.impact import _blocks, _mean_table
 
 
 def _frame(seed: int, n: int = 400) -> pd.DataFrame:
@@ -74,3 +74,28 @@ def test_a_key_seen_only_beside_a_missing_key_is_in_no_level():
     got = _mean_table(frame, ["person", "session"], ["phase"], "score")
     assert got.index.tolist() == [(1, 1.0), (2, 1.0)]
     assert got.index.levels[0].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_where_takes_the_rows_the_frame_filtered_by_it_would(seed):
+    frame = _frame(seed)
+    # Whole constructs and persons left out, so that their levels must go too.
+    where = (frame["construct"] != "confidence").to_numpy() & (frame["person"] != 3).to_numpy()
+    for index, columns in (
+        (["construct", "person", "session"], ["phase", "offset_days"]),
+        (["person"], ["phase"]),
+    ):
+        got = _mean_table(frame, index, columns, "score", where=where)
+        expected = _mean_table(frame[where], index, columns, "score")
+        pd.testing.assert_frame_equal(got, expected, check_index_type=True, check_column_type=True)
+        if len(index) > 1:
+            assert got.index.levels[0].tolist() == ["attitudes", "knowledge"]
+
+
+def test_blocks_are_each_first_levels_rows():
+    frame = _frame(4)
+    table = _mean_table(frame, ["construct", "person", "session"], ["phase", "offset_days"], "score")
+    blocks = list(_blocks(table))
+    assert [value for value, _ in blocks] == ["attitudes", "confidence", "knowledge"]
+    for value, block in blocks:
+        np.testing.assert_array_equal(block, table.xs(value, level="construct").to_numpy())

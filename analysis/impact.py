@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -732,6 +732,11 @@ def _simple_did(panel: pd.DataFrame):
     return result
 
 
+def _fields_frame(results: Sequence[Any], names: tuple[str, ...]) -> pd.DataFrame:
+    """A frame with a row per result and a column per named field."""
+    return pd.DataFrame({name: [getattr(result, name) for result in results] for name in names})
+
+
 def _two_sided_p(att: float, se: float) -> float:
     if not (math.isfinite(att) and math.isfinite(se)) or se <= 0:
         return math.nan
@@ -792,8 +797,12 @@ def practice_section(frames: ImpactFrames) -> Section:
     )
     said_text = said.text
 
-    study = pd.DataFrame([e.to_dict() for e in result.event_study])
-    cells = pd.DataFrame([c.to_dict() for c in result.att_gt])
+    # The fields the tables and the chart show, read off the results as they are (their to_dict
+    # makes each JSON-safe, which a frame does not need).
+    study = _fields_frame(result.event_study, ("event_time", "att", "ci_low", "ci_high", "n_groups"))
+    cells = _fields_frame(
+        result.att_gt, ("group", "time", "event_time", "att", "se", "n_treated", "n_comparison")
+    )
     charts, tables = [], []
     if not study.empty:
         study = study[study["n_groups"] > 0]
@@ -853,13 +862,11 @@ def practice_section(frames: ImpactFrames) -> Section:
         )
     )
     if not cells.empty:
-        cohort_sizes = cells.groupby("group")["n_treated"].max()
-        small = cohort_sizes[cohort_sizes < MIN_CELL].index
-        cell_table = cells[["group", "time", "event_time", "att", "se", "n_treated", "n_comparison"]].round(2)
+        cell_table = cells.round(2)
         cell_table[["att", "se"]] += 0.0  # no -0.0
-        cell_table = cell_table.rename(columns={"n_treated": "n"})
-        cell_table = suppress(cell_table, columns=["att", "se", "n"])
-        cell_table.loc[cell_table["group"].isin(small), ["att", "se"]] = SUPPRESSED
+        # A cell about fewer than 5 trained people is hidden; so is every cell of a cohort of fewer
+        # than 5, since none of its cells can have more.
+        cell_table = suppress(cell_table.rename(columns={"n_treated": "n"}), columns=["att", "se", "n"])
         tables.append(Table("practice_cells", "Effect by training cohort and quarter (ATT(g,t))", cell_table))
 
     criteria_section = _criteria_effects(frames, audits, panel)

@@ -243,36 +243,41 @@ def data_stamp() -> str:
     """Changes whenever anything a report reads changes, so cached reports are never stale.
 
     Aggregates of each table, whatever the size of the data, read in one statement (nine queries
-    took a quarter longer, mostly in round trips and building them). Counts catch inserts and
-    deletes; the latest id catches a delete followed by an insert (ids are never reused); the
-    latest ``updated_at`` catches edits (an audit regraded, a referral's outcome recorded). An
-    answered invitation is counted as its response (one each), without joining the two. Links
-    that decide whose records a user sees (who manages a team, which team a person is in, which
-    organisation a team belongs to and which partnership an organisation is in) have no
-    ``updated_at``, so they are summed as id x link: moving anyone changes the sum.
+    took a quarter longer, mostly in round trips and building them), each aggregate a subquery of
+    its own so that a latest id or ``updated_at`` is read from the end of its index rather than by
+    scanning the table alongside the count (a third of the stamp's time at local-authority
+    scale). Counts catch inserts and deletes; the latest id catches a delete followed by an insert
+    (ids are never reused); the latest ``updated_at`` catches edits (an audit regraded, a
+    referral's outcome recorded). An answered invitation is counted as its response (one each),
+    without joining the two. Links that decide whose records a user sees (who manages a team,
+    which team a person is in, which organisation a team belongs to and which partnership an
+    organisation is in) have no ``updated_at``, so they are summed as id x link: moving anyone
+    changes the sum.
     """
     q = connection.ops.quote_name
     # Each table's aggregates, with its fields' names standing for their quoted columns.
     aggregates = [
-        (ScaleScore, "COUNT(*), MAX({id})"),
-        (Audit, "COUNT(*), MAX({updated_at})"),
-        (Referral, "COUNT(*), MAX({id}), MAX({updated_at})"),
-        (Attendance, "COUNT(*), MAX({updated_at})"),
-        (Invitation, "COUNT(*)"),
-        (Response, "COUNT({invitation})"),
-        (Team.managers.through, "COUNT(*), MAX({id})"),
-        (StaffMember, "COUNT(*), MAX({id}), SUM({id} * {team})"),
-        (Team, "COUNT(*), SUM({id} * {organisation})"),
-        (Organisation, "COUNT(*), SUM({id} * COALESCE({partnership}, 0))"),
+        (ScaleScore, ("COUNT(*)", "MAX({id})")),
+        (Audit, ("COUNT(*)", "MAX({updated_at})")),
+        (Referral, ("COUNT(*)", "MAX({id})", "MAX({updated_at})")),
+        (Attendance, ("COUNT(*)", "MAX({updated_at})")),
+        (Invitation, ("COUNT(*)",)),
+        (Response, ("COUNT({invitation})",)),
+        (Team.managers.through, ("COUNT(*)", "MAX({id})")),
+        (StaffMember, ("COUNT(*), MAX({id}), SUM({id} * {team})",)),
+        (Team, ("COUNT(*), SUM({id} * {organisation})",)),
+        (Organisation, ("COUNT(*), SUM({id} * COALESCE({partnership}, 0))",)),
     ]
     # Only the models' own table and column names go into the SQL: there are no values to pass.
-    tables = []
+    # (A small table's aggregates share one scan.)
+    parts = []
     for k, (model, expressions) in enumerate(aggregates):
         columns = {f.name: q(f.column) for f in model._meta.concrete_fields}
         table = q(model._meta.db_table)
-        tables.append(f"(SELECT {expressions.format(**columns)} FROM {table}) AS part{k}")  # noqa: S608  # nosec B608
+        for j, expression in enumerate(expressions):
+            parts.append(f"(SELECT {expression.format(**columns)} FROM {table}) AS part{k}_{j}")  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {' CROSS JOIN '.join(tables)}")  # noqa: S608  # nosec B608
+        cursor.execute(f"SELECT * FROM {' CROSS JOIN '.join(parts)}")  # noqa: S608  # nosec B608
         return "|".join(str(value) for value in cursor.fetchone())
 
 

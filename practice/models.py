@@ -123,6 +123,8 @@ class Referral(models.Model):
         indexes = [
             models.Index(fields=["staff", "made_on"]),
             models.Index(fields=["case_hash", "made_on"]),
+            # The latest edit, which every report's data stamp reads (see analysis.frames.data_stamp).
+            models.Index(fields=["updated_at"]),
         ]
 
     def __str__(self) -> str:
@@ -259,7 +261,11 @@ class Audit(models.Model):
                 condition=Q(criterion_grades__regex=r"^[0-4]*$"), name="audit_criterion_grades_digits"
             ),
         ]
-        indexes = [models.Index(fields=["auditor", "status"])]
+        indexes = [
+            models.Index(fields=["auditor", "status"]),
+            # The latest edit, which every report's data stamp reads (see analysis.frames.data_stamp).
+            models.Index(fields=["updated_at"]),
+        ]
 
     def __str__(self) -> str:
         kind = "Second audit" if self.is_second else "Audit"

@@ -408,6 +408,8 @@ class Attendance(models.Model):
                 fields=["session", "staff"], name="one_attendance_per_person_per_session"
             ),
         ]
+        # The latest change, which every report's data stamp reads (see analysis.frames.data_stamp).
+        indexes = [models.Index(fields=["updated_at"])]
 
     def __str__(self) -> str:
         return f"{self.staff} at {self.session}: {self.get_status_display()}"

@@ -138,17 +138,20 @@ def _fixed_effects_ols(frame: pd.DataFrame, confidence: float, reason: str) -> M
     beta = bread @ (x.T @ y)
     resid = y - x @ beta
 
-    teams = frame["team"].to_numpy()
-    n_teams = int(pd.Series(teams).nunique())
-    cluster_word = "team"
-    clusters = pd.factorize(teams)[0]
+    team = pd.factorize(frame["team"])[0]  # the incomplete rows, a missing team among them, are gone
+    n_teams = int(team.max()) + 1
+    cluster_word, clusters = "team", team
     if n_teams < 2:
         cluster_word, clusters = "staff member", staff
     n_clusters = int(clusters.max()) + 1
     scores = np.column_stack(
         [np.bincount(clusters, weights=x[:, j] * resid, minlength=n_clusters) for j in range(x.shape[1])]
     )
-    nested = bool((frame.groupby("staff")["team"].nunique() <= 1).all()) or cluster_word != "team"
+    # Staff are nested in teams when each has one team: every row of a person then has the team
+    # any one of their rows has (whichever row's team is kept here).
+    team_of_staff = np.empty(n_staff, np.int64)
+    team_of_staff[staff] = team
+    nested = bool((team_of_staff[staff] == team).all()) or cluster_word != "team"
     n_params = k + 1 + (0 if nested else n_staff - 1)
     if n_clusters < 2 or n <= n_params:
         raise AnalysisInputError(

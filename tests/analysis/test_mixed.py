@@ -158,3 +158,21 @@ def test_fallback_without_within_staff_change_is_a_clear_error():
             frame, outcome="quality", staff="staff", team="team", time="period", first_treated="first",
             max_observations=100,
         )  # fmt: skip
+
+
+def test_fallback_counts_the_staff_effects_when_staff_move_between_teams():
+    # Staff who work in two teams are not nested in teams: the absorbed staff effects then count in
+    # K, as statsmodels counts its staff dummies, so the two SEs agree exactly.
+    frame = selected_audits(7, n_staff=120, n_teams=12, n_audits=1500)
+    movers = frame["staff"].isin(frame["staff"].unique()[:10]) & (frame["period"] > frame["period"].median())
+    frame.loc[movers, "team"] = (frame.loc[movers, "team"] + 1) % 12
+    result = mixed_model_check(
+        frame, outcome="quality", staff="staff", team="team", time="period", first_treated="first",
+        max_observations=100,
+    )  # fmt: skip
+    frame["treated"] = ((frame["first"] > 0) & (frame["period"] >= frame["first"])).astype(float)
+    fit = smf.ols("quality ~ treated + C(period) + C(staff)", data=frame).fit(
+        cov_type="cluster", cov_kwds={"groups": frame["team"]}
+    )
+    assert result.effect == pytest.approx(fit.params["treated"], abs=1e-8)
+    assert result.se == pytest.approx(fit.bse["treated"], rel=1e-8)

@@ -128,20 +128,27 @@ def test_fallback_compares_within_staff_when_trained_staff_differ_at_baseline():
     assert abs(np.mean(estimates) - 2.0) < 0.25
 
 
+def _fallback_and_dummy_regression(frame):
+    """The fixed-effects fallback's result, and statsmodels' OLS with a dummy per staff member
+    (SEs clustered by team) on the same audits."""
+    result = mixed_model_check(
+        frame, outcome="quality", staff="staff", team="team", time="period", first_treated="first",
+        max_observations=100,
+    )  # fmt: skip
+    frame = frame.assign(treated=((frame["first"] > 0) & (frame["period"] >= frame["first"])).astype(float))
+    fit = smf.ols("quality ~ treated + C(period) + C(staff)", data=frame).fit(
+        cov_type="cluster", cov_kwds={"groups": frame["team"]}
+    )
+    return result, fit
+
+
 def test_fallback_matches_dummy_variable_regression():
     # Independent route: the same model with one dummy per staff member (statsmodels, formula API). The
     # coefficient must agree to 1e-8. Cluster-robust SEs differ only by the degrees-of-freedom factor:
     # statsmodels counts the staff dummies in K ("areg"-style), we do not when staff are nested in teams
     # ("xtreg, fe" / reghdfe style), so ours = statsmodels' * sqrt((N - K_dummies) / (N - K_ours)).
     frame = selected_audits(7, n_staff=120, n_teams=12, n_audits=1500)
-    result = mixed_model_check(
-        frame, outcome="quality", staff="staff", team="team", time="period", first_treated="first",
-        max_observations=100,
-    )  # fmt: skip
-    frame["treated"] = ((frame["first"] > 0) & (frame["period"] >= frame["first"])).astype(float)
-    fit = smf.ols("quality ~ treated + C(period) + C(staff)", data=frame).fit(
-        cov_type="cluster", cov_kwds={"groups": frame["team"]}
-    )
+    result, fit = _fallback_and_dummy_regression(frame)
     assert result.effect == pytest.approx(fit.params["treated"], abs=1e-8)
     n, k_dummies = len(frame), fit.df_model + 1
     k_ours = 1 + frame["period"].nunique() - 1 + 1  # treated, period dummies, intercept
@@ -166,13 +173,6 @@ def test_fallback_counts_the_staff_effects_when_staff_move_between_teams():
     frame = selected_audits(7, n_staff=120, n_teams=12, n_audits=1500)
     movers = frame["staff"].isin(frame["staff"].unique()[:10]) & (frame["period"] > frame["period"].median())
     frame.loc[movers, "team"] = (frame.loc[movers, "team"] + 1) % 12
-    result = mixed_model_check(
-        frame, outcome="quality", staff="staff", team="team", time="period", first_treated="first",
-        max_observations=100,
-    )  # fmt: skip
-    frame["treated"] = ((frame["first"] > 0) & (frame["period"] >= frame["first"])).astype(float)
-    fit = smf.ols("quality ~ treated + C(period) + C(staff)", data=frame).fit(
-        cov_type="cluster", cov_kwds={"groups": frame["team"]}
-    )
+    result, fit = _fallback_and_dummy_regression(frame)
     assert result.effect == pytest.approx(fit.params["treated"], abs=1e-8)
     assert result.se == pytest.approx(fit.bse["treated"], rel=1e-8)

@@ -297,8 +297,10 @@ def interval_chart(
     """
     data = estimates.reset_index(drop=True)
     rows = [
-        f"{row[label]} {_fmt(row['estimate'])} (95% CI {_fmt(row['ci_low'])} to {_fmt(row['ci_high'])})"
-        for _, row in data.iterrows()
+        f"{name} {_fmt(estimate)} (95% CI {_fmt(low)} to {_fmt(high)})"
+        for name, estimate, low, high in zip(
+            data[label], data["estimate"], data["ci_low"], data["ci_high"], strict=True
+        )
     ]
     text = f"Chart of {measure} with 95% confidence intervals: " + "; ".join(rows) + "."
     draw = partial(_draw_intervals, data, label, measure, title)

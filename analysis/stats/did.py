@@ -532,8 +532,9 @@ def _estimate_outcomes(panel: _Panel, y_in: np.ndarray) -> list[DidResult]:
             base = post_base if is_post else ti - 1
             both = observed_in[ti] & observed_in[base]
             if panel.only_simple and not is_post:
-                # A pre-treatment cell enters no simple average: it is only counted if it has no
-                # treated or no comparison units, as the notes report skipped cells.
+                # A pre-treatment cell enters no simple average: it is not estimated, only counted
+                # among the skipped cells when it has no treated or no comparison units (the notes
+                # report how many were skipped).
                 if not ((treated & both).any() and (comparison_in[ti] & not_treated & both).any()):
                     skipped += 1
                 continue

@@ -532,19 +532,19 @@ def learning_section(frames: ImpactFrames) -> Section:
         if construct not in blocks:
             continue
         wide = blocks[construct]
-        answers = ~np.isnan(wide)
-        wide, answers = wide[answers.any(axis=1)], answers[answers.any(axis=1)]
-        counts = dict(zip(wide_all.columns, answers.sum(axis=0).tolist(), strict=True))
-        answered = {(phase, int(offset)) for (phase, offset), n in counts.items() if n > 0}
+        wide = wide[~np.isnan(wide).all(axis=1)]  # rows of people who answered this scale
+        answered = set()
         for p in phases:
-            column = wide[:, column_of[p]]
-            n = int(answers[:, column_of[p]].sum())
+            given = wide[:, column_of[p]]
+            given = given[~np.isnan(given)]
+            if len(given):
+                answered.add(p)
             means_rows.append(
                 {
                     "scale": name,
                     "phase": labels[p],
-                    "n": n,
-                    "mean": _round(column[answers[:, column_of[p]]].mean(), 2) if n else math.nan,
+                    "n": len(given),
+                    "mean": _round(given.mean(), 2) if len(given) else math.nan,
                 }
             )
         if ("pre", 0) not in answered or ("post", 0) not in answered:
